@@ -1,0 +1,504 @@
+/*
+ * Configuration loader. The file is ordinary Lua run by LuaJIT; it must
+ * return a table. Every section is checked against its list of known keys
+ * so that a typo is an error, not a silently ignored setting.
+ *
+ *   pg_config_load
+ *     -> pg_conf_top -> pg_conf_dpdk, pg_conf_interface, pg_conf_log, ...
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "core/pg_config.h"
+#include "core/pg_log.h"
+
+struct pg_conf_ctx {
+	lua_State *L;
+	const char *file;
+	const char *section;   /* "" at top level */
+	char *err;
+	size_t errlen;
+};
+
+/* --- primitives ---------------------------------------------------------- */
+
+static int
+pg_conf_fail(struct pg_conf_ctx *c, const char *key, const char *fmt, ...)
+{
+	int n = snprintf(c->err, c->errlen, "%s: key '%s%s%s': ", c->file,
+			 c->section, c->section[0] ? "." : "", key);
+	if (n >= 0 && (size_t)n < c->errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(c->err + n, c->errlen - n, fmt, ap);
+		va_end(ap);
+	}
+	return PG_ERROR;
+}
+
+/* Refuse keys that are not in known (a NULL-terminated list). */
+static int
+pg_conf_known(struct pg_conf_ctx *c, int idx, const char *const *known)
+{
+	lua_State *L = c->L;
+	lua_pushnil(L);
+	while (lua_next(L, idx) != 0) {
+		lua_pop(L, 1);
+		if (lua_type(L, -1) != LUA_TSTRING) {
+			lua_pop(L, 1);
+			return pg_conf_fail(c, "?", "keys must be names");
+		}
+		const char *k = lua_tostring(L, -1);
+		const char *const *p = known;
+		while (*p != NULL && strcmp(*p, k) != 0)
+			p++;
+		if (*p == NULL) {
+			char key[64];
+			snprintf(key, sizeof(key), "%s", k);
+			lua_pop(L, 1);
+			return pg_conf_fail(c, key, "unknown key");
+		}
+	}
+	return PG_OK;
+}
+
+/* Push t[key]; returns 0 when absent (nothing pushed). */
+static int
+pg_conf_field(struct pg_conf_ctx *c, int idx, const char *key)
+{
+	lua_getfield(c->L, idx, key);
+	if (lua_isnil(c->L, -1)) {
+		lua_pop(c->L, 1);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+pg_conf_uint(struct pg_conf_ctx *c, int idx, const char *key, unsigned min,
+	     unsigned max, unsigned def, unsigned *out)
+{
+	*out = def;
+	if (!pg_conf_field(c, idx, key))
+		return PG_OK;
+	int ok = lua_type(c->L, -1) == LUA_TNUMBER;
+	double v = lua_tonumber(c->L, -1);
+	lua_pop(c->L, 1);
+	if (!ok || v != (double)(unsigned long)v || v < min || v > max)
+		return pg_conf_fail(c, key, "must be a whole number from %u to %u",
+				    min, max);
+	*out = (unsigned)v;
+	return PG_OK;
+}
+
+static int
+pg_conf_rate(struct pg_conf_ctx *c, int idx, const char *key, double *out)
+{
+	*out = 0;
+	if (!pg_conf_field(c, idx, key))
+		return PG_OK;
+	int ok = lua_type(c->L, -1) == LUA_TNUMBER;
+	double v = lua_tonumber(c->L, -1);
+	lua_pop(c->L, 1);
+	if (!ok || !(v >= 0 && v <= 1))
+		return pg_conf_fail(c, key, "must be a number from 0 to 1");
+	*out = v;
+	return PG_OK;
+}
+
+static int
+pg_conf_string(struct pg_conf_ctx *c, int idx, const char *key, char *out,
+	       size_t len, const char *def)
+{
+	snprintf(out, len, "%s", def);
+	if (!pg_conf_field(c, idx, key))
+		return PG_OK;
+	size_t n;
+	const char *s = lua_type(c->L, -1) == LUA_TSTRING
+			? lua_tolstring(c->L, -1, &n) : NULL;
+	if (s == NULL || n == 0 || n >= len) {
+		lua_pop(c->L, 1);
+		return pg_conf_fail(c, key, "must be a string of 1 to %zu bytes",
+				    len - 1);
+	}
+	memcpy(out, s, n + 1);
+	lua_pop(c->L, 1);
+	return PG_OK;
+}
+
+static int
+pg_conf_ipv4(struct pg_conf_ctx *c, int idx, const char *key, int required,
+	     uint32_t *out)
+{
+	char buf[INET_ADDRSTRLEN];
+	*out = 0;
+	if (!pg_conf_field(c, idx, key))
+		return required ? pg_conf_fail(c, key, "is required") : PG_OK;
+	lua_pop(c->L, 1);
+	if (pg_conf_string(c, idx, key, buf, sizeof(buf), "") != PG_OK)
+		return pg_conf_fail(c, key, "must be an IPv4 address string");
+	struct in_addr a;
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return pg_conf_fail(c, key, "'%s' is not an IPv4 address", buf);
+	*out = a.s_addr;
+	return PG_OK;
+}
+
+/*
+ * Walk the array at t[key], calling item(c, index) with the element on top
+ * of the stack. An absent key leaves *n untouched (the caller's default).
+ */
+typedef int (*pg_conf_item_fn)(struct pg_conf_ctx *c, const char *key,
+			       unsigned i, void *arg);
+
+static int
+pg_conf_list(struct pg_conf_ctx *c, int idx, const char *key, unsigned max,
+	     unsigned *n, pg_conf_item_fn item, void *arg)
+{
+	if (!pg_conf_field(c, idx, key))
+		return PG_OK;
+	if (!lua_istable(c->L, -1)) {
+		lua_pop(c->L, 1);
+		return pg_conf_fail(c, key, "must be a list");
+	}
+	size_t len = lua_objlen(c->L, -1);
+	if (len > max) {
+		lua_pop(c->L, 1);
+		return pg_conf_fail(c, key, "has %zu entries, at most %u allowed",
+				    len, max);
+	}
+	for (unsigned i = 0; i < len; i++) {
+		lua_rawgeti(c->L, -1, (int)i + 1);
+		int rc = item(c, key, i, arg);
+		lua_pop(c->L, 1);
+		if (rc != PG_OK) {
+			lua_pop(c->L, 1);
+			return rc;
+		}
+	}
+	lua_pop(c->L, 1);
+	*n = (unsigned)len;
+	return PG_OK;
+}
+
+struct pg_conf_strv {
+	char (*v)[PG_ARG_MAX];
+};
+
+static int
+pg_conf_str_item(struct pg_conf_ctx *c, const char *key, unsigned i, void *arg)
+{
+	struct pg_conf_strv *sv = arg;
+	size_t n;
+	const char *s = lua_type(c->L, -1) == LUA_TSTRING
+			? lua_tolstring(c->L, -1, &n) : NULL;
+	if (s == NULL || n == 0 || n >= PG_ARG_MAX)
+		return pg_conf_fail(c, key, "entry %u must be a string of 1 to %d "
+				    "bytes", i + 1, PG_ARG_MAX - 1);
+	memcpy(sv->v[i], s, n + 1);
+	return PG_OK;
+}
+
+struct pg_conf_uintv {
+	unsigned min, max;
+	unsigned *u;
+	uint16_t *u16;
+};
+
+static int
+pg_conf_uint_item(struct pg_conf_ctx *c, const char *key, unsigned i, void *arg)
+{
+	struct pg_conf_uintv *uv = arg;
+	double v = lua_tonumber(c->L, -1);
+	if (lua_type(c->L, -1) != LUA_TNUMBER || v != (double)(unsigned long)v
+	    || v < uv->min || v > uv->max)
+		return pg_conf_fail(c, key, "entry %u must be a whole number "
+				    "from %u to %u", i + 1, uv->min, uv->max);
+	for (unsigned j = 0; j < i; j++)
+		if ((uv->u ? uv->u[j] : uv->u16[j]) == (unsigned)v)
+			return pg_conf_fail(c, key, "entry %u repeats %u",
+					    i + 1, (unsigned)v);
+	if (uv->u)
+		uv->u[i] = (unsigned)v;
+	else
+		uv->u16[i] = (uint16_t)v;
+	return PG_OK;
+}
+
+/*
+ * Enter the sub-table t[name] (absent: an empty table) and check its keys;
+ * returns its stack index. The caller pops it with pg_conf_leave.
+ */
+static int
+pg_conf_enter(struct pg_conf_ctx *c, int idx, const char *name,
+	      const char *const *known, int *sub)
+{
+	if (!pg_conf_field(c, idx, name))
+		lua_newtable(c->L);
+	if (!lua_istable(c->L, -1)) {
+		lua_pop(c->L, 1);
+		return pg_conf_fail(c, name, "must be a table");
+	}
+	*sub = lua_gettop(c->L);
+	c->section = name;
+	if (pg_conf_known(c, *sub, known) != PG_OK)
+		return PG_ERROR;
+	return PG_OK;
+}
+
+static void
+pg_conf_leave(struct pg_conf_ctx *c)
+{
+	lua_pop(c->L, 1);
+	c->section = "";
+}
+
+/* --- sections ------------------------------------------------------------ */
+
+static int
+pg_conf_dpdk(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
+{
+	static const char *const known[] = { "devices", "eal_args", "mbufs",
+		"rx_desc", "tx_desc", NULL };
+	int s;
+	if (pg_conf_enter(c, t, "dpdk", known, &s) != PG_OK)
+		return PG_ERROR;
+	struct pg_conf_strv dev = { cfg->devices }, eal = { cfg->eal_args };
+	cfg->ndevices = 1;
+	snprintf(cfg->devices[0], PG_ARG_MAX, "net_tap0,iface=pg0");
+	int rc = pg_conf_list(c, s, "devices", PG_MAX_DEVICES, &cfg->ndevices,
+			      pg_conf_str_item, &dev);
+	if (rc == PG_OK && cfg->ndevices == 0)
+		rc = pg_conf_fail(c, "devices", "needs at least one device");
+	if (rc == PG_OK)
+		rc = pg_conf_list(c, s, "eal_args", PG_MAX_EAL_ARGS,
+				  &cfg->neal_args, pg_conf_str_item, &eal);
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "mbufs", 1023, 1u << 20, 8191,
+				  &cfg->mbufs);
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "rx_desc", 64, 4096, 512, &cfg->rx_desc);
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "tx_desc", 64, 4096, 512, &cfg->tx_desc);
+	if (rc == PG_OK && cfg->rx_desc + cfg->tx_desc + 1024 > cfg->mbufs)
+		rc = pg_conf_fail(c, "mbufs", "must exceed rx_desc + tx_desc + "
+				  "1024 (%u)", cfg->rx_desc + cfg->tx_desc + 1024);
+	pg_conf_leave(c);
+	return rc;
+}
+
+static int
+pg_conf_interface(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
+{
+	static const char *const known[] = { "address", "prefix", "gateway",
+		"mtu", NULL };
+	int s;
+	if (pg_conf_enter(c, t, "interface", known, &s) != PG_OK)
+		return PG_ERROR;
+	int rc = pg_conf_ipv4(c, s, "address", 1, &cfg->address);
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "prefix", 1, 32, 24, &cfg->prefix);
+	if (rc == PG_OK)
+		rc = pg_conf_ipv4(c, s, "gateway", 0, &cfg->gateway);
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "mtu", 576, 9000, 1500, &cfg->mtu);
+	if (rc == PG_OK && cfg->gateway != 0) {
+		uint32_t mask = htonl(cfg->prefix == 32 ? ~0u
+				      : ~(~0u >> cfg->prefix));
+		if ((cfg->gateway & mask) != (cfg->address & mask))
+			rc = pg_conf_fail(c, "gateway", "is not inside "
+					  "address/prefix");
+	}
+	pg_conf_leave(c);
+	return rc;
+}
+
+static int
+pg_conf_log(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
+{
+	static const char *const known[] = { "level", "file", NULL };
+	char level[16];
+	int s;
+	if (pg_conf_enter(c, t, "log", known, &s) != PG_OK)
+		return PG_ERROR;
+	int rc = pg_conf_string(c, s, "level", level, sizeof(level), "info");
+	if (rc == PG_OK && (cfg->log_level = pg_log_level_parse(level)) < 0)
+		rc = pg_conf_fail(c, "level", "'%s' is not one of error, warn, "
+				  "notice, info, debug", level);
+	if (rc == PG_OK)
+		rc = pg_conf_string(c, s, "file", cfg->log_file,
+				    sizeof(cfg->log_file), "stderr");
+	pg_conf_leave(c);
+	return rc;
+}
+
+static int
+pg_conf_process(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
+{
+	static const char *const known[] = { "restart_delay_ms",
+		"restart_delay_max_ms", "stop_timeout_ms", "idle_sleep_max_us",
+		NULL };
+	int s;
+	if (pg_conf_enter(c, t, "process", known, &s) != PG_OK)
+		return PG_ERROR;
+	int rc = pg_conf_uint(c, s, "restart_delay_ms", 0, 60000, 100,
+			      &cfg->restart_delay_ms);
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "restart_delay_max_ms", 0, 600000,
+				  10000, &cfg->restart_delay_max_ms);
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "stop_timeout_ms", 100, 600000, 5000,
+				  &cfg->stop_timeout_ms);
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "idle_sleep_max_us", 0, 100000, 1000,
+				  &cfg->idle_sleep_max_us);
+	pg_conf_leave(c);
+	return rc;
+}
+
+static int
+pg_conf_fault(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
+{
+	static const char *const known[] = { "drop", "duplicate", "reorder",
+		"seed", "direction", NULL };
+	struct pg_fault_conf *f = &cfg->fault;
+	char dir[8];
+	unsigned seed;
+	int s;
+	if (pg_conf_enter(c, t, "fault", known, &s) != PG_OK)
+		return PG_ERROR;
+	int rc = pg_conf_rate(c, s, "drop", &f->drop);
+	if (rc == PG_OK)
+		rc = pg_conf_rate(c, s, "duplicate", &f->duplicate);
+	if (rc == PG_OK)
+		rc = pg_conf_rate(c, s, "reorder", &f->reorder);
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "seed", 0, ~0u, 1, &seed);
+	if (rc == PG_OK)
+		rc = pg_conf_string(c, s, "direction", dir, sizeof(dir), "rx");
+	if (rc == PG_OK) {
+		f->seed = seed;
+		f->rx = strcmp(dir, "rx") == 0 || strcmp(dir, "both") == 0;
+		f->tx = strcmp(dir, "tx") == 0 || strcmp(dir, "both") == 0;
+		if (!f->rx && !f->tx)
+			rc = pg_conf_fail(c, "direction", "must be rx, tx or both");
+	}
+	pg_conf_leave(c);
+	return rc;
+}
+
+static int
+pg_conf_name_ok(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
+		      || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static int
+pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
+{
+	static const char *const known[] = { "name", "workers", "dpdk",
+		"interface", "listen", "log", "hugepages", "runtime_dir",
+		"process", "fault", NULL };
+	if (pg_conf_known(c, t, known) != PG_OK)
+		return PG_ERROR;
+	if (pg_conf_string(c, t, "name", cfg->name, sizeof(cfg->name),
+			   "perigee") != PG_OK)
+		return PG_ERROR;
+	if (!pg_conf_name_ok(cfg->name))
+		return pg_conf_fail(c, "name", "may hold only letters, digits, "
+				    "'-' and '_'");
+
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	struct pg_conf_uintv wv = { 0, (unsigned)ncpu - 1, cfg->worker_cpu,
+				    NULL };
+	cfg->nworkers = 1;
+	cfg->worker_cpu[0] = 0;
+	if (pg_conf_list(c, t, "workers", PG_MAX_WORKERS, &cfg->nworkers,
+			 pg_conf_uint_item, &wv) != PG_OK)
+		return PG_ERROR;
+	if (cfg->nworkers == 0)
+		return pg_conf_fail(c, "workers", "needs at least one CPU");
+
+	struct pg_conf_uintv lv = { 1, 65535, NULL, cfg->listen };
+	if (pg_conf_list(c, t, "listen", PG_MAX_LISTEN, &cfg->nlisten,
+			 pg_conf_uint_item, &lv) != PG_OK)
+		return PG_ERROR;
+	if (pg_conf_uint(c, t, "hugepages", 0, 1u << 20, 256,
+			 &cfg->hugepages_mb) != PG_OK)
+		return PG_ERROR;
+
+	char def[PG_PATH_MAX];
+	snprintf(def, sizeof(def), "/run/perigee/%s", cfg->name);
+	if (pg_conf_string(c, t, "runtime_dir", cfg->runtime_dir,
+			   sizeof(cfg->runtime_dir) - 32, def) != PG_OK)
+		return PG_ERROR;
+
+	if (pg_conf_dpdk(c, t, cfg) != PG_OK
+	    || pg_conf_interface(c, t, cfg) != PG_OK
+	    || pg_conf_log(c, t, cfg) != PG_OK
+	    || pg_conf_process(c, t, cfg) != PG_OK
+	    || pg_conf_fault(c, t, cfg) != PG_OK)
+		return PG_ERROR;
+	return PG_OK;
+}
+
+/* --- entry points -------------------------------------------------------- */
+
+int
+pg_config_load(const char *file, struct pg_config *cfg, char *err,
+	       size_t errlen)
+{
+	struct pg_conf_ctx c = { NULL, file, "", err, errlen };
+	int rc = PG_ERROR;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (strlen(file) >= sizeof(cfg->path)) {
+		snprintf(err, errlen, "%s: path too long", file);
+		return PG_ERROR;
+	}
+	snprintf(cfg->path, sizeof(cfg->path), "%s", file);
+
+	c.L = luaL_newstate();
+	if (c.L == NULL) {
+		snprintf(err, errlen, "%s: cannot create a Lua state", file);
+		return PG_ERROR;
+	}
+	luaL_openlibs(c.L);
+	if (luaL_loadfile(c.L, file) != 0 || lua_pcall(c.L, 0, 1, 0) != 0) {
+		/* Lua's message already names the file (and line). */
+		snprintf(err, errlen, "%s", lua_tostring(c.L, -1));
+		goto done;
+	}
+	if (!lua_istable(c.L, -1)) {
+		snprintf(err, errlen, "%s: must return a table (got %s)", file,
+			 luaL_typename(c.L, -1));
+		goto done;
+	}
+	rc = pg_conf_top(&c, lua_gettop(c.L), cfg);
+done:
+	lua_close(c.L);
+	return rc;
+}
+
+void
+pg_config_control_path(const struct pg_config *cfg, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/control.sock", cfg->runtime_dir);
+}
+
+void
+pg_config_pid_path(const struct pg_config *cfg, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/perigee.pid", cfg->runtime_dir);
+}

@@ -1,0 +1,72 @@
+/*
+ * Configuration: a Lua file returning a table. The primary loads and
+ * validates it, then copies the result into shared memory, so the struct
+ * holds no pointers: workers read the very same values.
+ */
+#ifndef PG_CONFIG_H
+#define PG_CONFIG_H
+
+#include <stdint.h>
+
+#include "core/pg_core.h"
+
+/* Seeded fault injection on a driver (tests; DESIGN §2). Rates are 0..1. */
+struct pg_fault_conf {
+	double drop;
+	double duplicate;
+	double reorder;
+	uint64_t seed;
+	int rx;          /* filter received frames */
+	int tx;          /* filter transmitted frames */
+};
+
+struct pg_config {
+	char path[PG_PATH_MAX];
+	char name[PG_NAME_MAX];
+
+	unsigned nworkers;
+	unsigned worker_cpu[PG_MAX_WORKERS];
+
+	unsigned ndevices;
+	char devices[PG_MAX_DEVICES][PG_ARG_MAX];
+	unsigned neal_args;
+	char eal_args[PG_MAX_EAL_ARGS][PG_ARG_MAX];
+	unsigned mbufs;              /* per worker pool */
+	unsigned rx_desc;
+	unsigned tx_desc;
+
+	uint32_t address;            /* network byte order */
+	unsigned prefix;
+	uint32_t gateway;            /* network byte order, 0 if none */
+	unsigned mtu;
+
+	unsigned nlisten;
+	uint16_t listen[PG_MAX_LISTEN];
+
+	int log_level;
+	char log_file[PG_PATH_MAX];
+
+	unsigned hugepages_mb;
+	char runtime_dir[PG_PATH_MAX];
+
+	unsigned restart_delay_ms;
+	unsigned restart_delay_max_ms;
+	unsigned stop_timeout_ms;
+	unsigned idle_sleep_max_us;
+
+	struct pg_fault_conf fault;
+};
+
+/*
+ * Load and validate FILE into cfg. On failure returns PG_ERROR and writes
+ * "FILE: key 'a.b': reason" into err.
+ */
+int pg_config_load(const char *file, struct pg_config *cfg, char *err,
+		   size_t errlen);
+
+/* Path of the control socket and pid file inside cfg->runtime_dir. */
+void pg_config_control_path(const struct pg_config *cfg, char *buf,
+			    size_t len);
+void pg_config_pid_path(const struct pg_config *cfg, char *buf, size_t len);
+
+#endif

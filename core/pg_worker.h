@@ -1,0 +1,32 @@
+/*
+ * A worker: one per configured CPU, a DPDK secondary process (or a thread
+ * of the primary in single-process mode) that runs the loop
+ *   rx burst -> steering -> eth/arp/ip -> ... -> tx flush -> idle backoff
+ * until the primary asks it to stop.
+ */
+#ifndef PG_WORKER_H
+#define PG_WORKER_H
+
+#include "core/pg_shm.h"
+#include "net/pg_netif.h"
+
+struct pg_worker {
+	unsigned id;
+	struct pg_shared *shm;
+	struct pg_worker_shm *self;
+	struct pg_netif nif;
+};
+
+/*
+ * Attach worker id to the shared objects the primary created (after EAL
+ * init). Returns PG_OK or PG_ERROR with err set.
+ */
+int pg_worker_attach(struct pg_worker *w, unsigned id, const char **err);
+
+/* Run the loop until shm->stopping; then release what the worker holds. */
+void pg_worker_run(struct pg_worker *w);
+
+/* Entry point of `perigee worker ID -- EAL-ARGS` (a secondary process). */
+int pg_worker_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,20 @@
+-- Perigee example configuration: two workers on a TAP device whose kernel
+-- side is 198.18.0.1/24 (scripts/netlab sets it up in a network namespace).
+return {
+  name = "example",
+  workers = { 0, 1 },                    -- one worker per CPU listed
+  dpdk = {
+    devices = { "net_tap0,iface=pg0" },  -- --vdev arguments; the first is served
+    eal_args = {},                       -- extra EAL arguments
+    mbufs = 8191,                        -- mbufs per worker pool
+  },
+  interface = {
+    address = "198.18.0.2",
+    prefix = 24,
+    gateway = "198.18.0.1",
+    mtu = 1500,
+  },
+  listen = { 80 },
+  log = { level = "info", file = "stderr" },
+  hugepages = 256,                       -- MB of 2 MB hugepages
+}
