@@ -58,11 +58,14 @@ pg_primary_eal(struct pg_primary *p)
 	argv[n++] = p->exe;
 	argv[n++] = prefix;
 	argv[n++] = "--no-pci";
+	argv[n++] = "--no-telemetry";
 	argv[n++] = lcores;
 	argv[n++] = loglevel;
 	if (p->opts.single) {
+		/* 22.11 refuses --in-memory with --no-huge; --no-shconf
+		 * is the part of it that applies. */
 		argv[n++] = "--no-huge";
-		argv[n++] = "--in-memory";
+		argv[n++] = "--no-shconf";
 		argv[n++] = mem;
 	} else {
 		argv[n++] = "--proc-type=primary";

@@ -41,6 +41,7 @@ pg_supervisor_exec(struct pg_primary *p, unsigned id)
 	argv[n++] = "--proc-type=secondary";
 	argv[n++] = prefix;
 	argv[n++] = "--no-pci";
+	argv[n++] = "--no-telemetry";
 	argv[n++] = lcores;
 	argv[n++] = loglevel;
 	for (unsigned i = 0; i < cfg->neal_args; i++)
