@@ -30,7 +30,7 @@
 static struct rte_mempool *pg_test_pool;
 
 /* Start an EAL that touches no hugepage and no device, once per binary. */
-static void
+static inline void
 pg_test_eal(void)
 {
 	static int up;
@@ -63,7 +63,7 @@ struct pg_cap_driver {
 	unsigned tx_refuse;          /* refuse this many frames per burst */
 };
 
-static uint16_t
+static inline uint16_t
 pg_cap_rx(struct pg_driver *d, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct pg_cap_driver *c = (struct pg_cap_driver *)d;
@@ -76,7 +76,7 @@ pg_cap_rx(struct pg_driver *d, struct rte_mbuf **pkts, uint16_t n)
 	return k;
 }
 
-static uint16_t
+static inline uint16_t
 pg_cap_tx(struct pg_driver *d, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct pg_cap_driver *c = (struct pg_cap_driver *)d;
@@ -90,7 +90,7 @@ pg_cap_tx(struct pg_driver *d, struct rte_mbuf **pkts, uint16_t n)
 
 static const struct pg_driver_ops pg_cap_ops = { pg_cap_rx, pg_cap_tx, NULL };
 
-static void
+static inline void
 pg_cap_init(struct pg_cap_driver *c, uint16_t holder)
 {
 	memset(c, 0, sizeof(*c));
@@ -98,14 +98,14 @@ pg_cap_init(struct pg_cap_driver *c, uint16_t holder)
 	c->base.holder = holder;
 }
 
-static void
+static inline void
 pg_cap_push(struct pg_cap_driver *c, struct rte_mbuf *m)
 {
 	c->rx[c->rx_tail++ % PG_CAP_MAX] = m;
 }
 
 /* Free what the driver captured. */
-static void
+static inline void
 pg_cap_clear(struct pg_cap_driver *c)
 {
 	for (unsigned i = 0; i < c->ntx; i++)
@@ -114,7 +114,7 @@ pg_cap_clear(struct pg_cap_driver *c)
 }
 
 /* An mbuf holding a copy of len bytes of data. */
-static struct rte_mbuf *
+static inline struct rte_mbuf *
 pg_test_frame(const void *data, size_t len)
 {
 	struct rte_mbuf *m = pg_mbuf_alloc(pg_test_pool, 0);
@@ -126,7 +126,7 @@ pg_test_frame(const void *data, size_t len)
 }
 
 /* Every mbuf is back in the pool: nothing leaked. */
-static void
+static inline void
 pg_test_assert_no_leak(void)
 {
 	assert_int_equal(rte_mempool_avail_count(pg_test_pool), PG_TEST_MBUFS);
