@@ -1,0 +1,170 @@
+/*
+ * The configuration loader: values and defaults land in struct pg_config;
+ * every bad value is refused naming the file, the key and the reason.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/pg_config.h"
+#include "core/pg_log.h"
+
+static char path[] = "/tmp/pg_test_config_XXXXXX";
+
+static int
+load(const char *text, struct pg_config *cfg, char *err, size_t len)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return pg_config_load(path, cfg, err, len);
+}
+
+static void
+test_full_config(void **state)
+{
+	static struct pg_config cfg;
+	char err[512];
+	int rc = load("return { name = 'x1', workers = { 1, 0 },\n"
+		      " dpdk = { devices = { 'net_tap0,iface=t0', 'net_ring0' },\n"
+		      "          eal_args = { '--huge-dir=/mnt/h' }, mbufs = 4095 },\n"
+		      " interface = { address = '198.18.0.2', prefix = 15,\n"
+		      "               gateway = '198.19.0.1', mtu = 9000 },\n"
+		      " listen = { 80, 443 }, log = { level = 'debug' },\n"
+		      " hugepages = 512, runtime_dir = '/tmp/x1',\n"
+		      " fault = { drop = 0.5, seed = 9, direction = 'both' } }\n",
+		      &cfg, err, sizeof(err));
+	if (rc != PG_OK)
+		fail_msg("%s", err);
+	assert_string_equal(cfg.name, "x1");
+	assert_int_equal(cfg.nworkers, 2);
+	assert_int_equal(cfg.worker_cpu[0], 1);
+	assert_int_equal(cfg.ndevices, 2);
+	assert_string_equal(cfg.devices[1], "net_ring0");
+	assert_string_equal(cfg.eal_args[0], "--huge-dir=/mnt/h");
+	assert_int_equal(cfg.mbufs, 4095);
+	assert_int_equal(cfg.address, inet_addr("198.18.0.2"));
+	assert_int_equal(cfg.gateway, inet_addr("198.19.0.1"));
+	assert_int_equal(cfg.prefix, 15);
+	assert_int_equal(cfg.mtu, 9000);
+	assert_int_equal(cfg.nlisten, 2);
+	assert_int_equal(cfg.listen[1], 443);
+	assert_int_equal(cfg.log_level, PG_LOG_DEBUG);
+	assert_int_equal(cfg.hugepages_mb, 512);
+	assert_string_equal(cfg.runtime_dir, "/tmp/x1");
+	assert_true(cfg.fault.drop == 0.5);
+	assert_true(cfg.fault.rx && cfg.fault.tx);
+	assert_int_equal(cfg.fault.seed, 9);
+}
+
+static void
+test_defaults(void **state)
+{
+	static struct pg_config cfg;
+	char err[512];
+	assert_int_equal(load("return { interface = { address = '198.18.0.2' } }",
+			      &cfg, err, sizeof(err)), PG_OK);
+	assert_string_equal(cfg.name, "perigee");
+	assert_int_equal(cfg.nworkers, 1);
+	assert_string_equal(cfg.devices[0], "net_tap0,iface=pg0");
+	assert_int_equal(cfg.mbufs, 8191);
+	assert_int_equal(cfg.prefix, 24);
+	assert_int_equal(cfg.mtu, 1500);
+	assert_string_equal(cfg.runtime_dir, "/run/perigee/perigee");
+	assert_string_equal(cfg.log_file, "stderr");
+	assert_int_equal(cfg.restart_delay_ms, 100);
+	assert_true(cfg.fault.drop == 0 && cfg.fault.rx && !cfg.fault.tx);
+}
+
+struct bad {
+	const char *text;
+	const char *expect;     /* substring of the error after the file name */
+};
+
+static const struct bad bads[] = {
+	{ "return 42", "must return a table (got number)" },
+	{ "return {", "unexpected symbol" },
+	{ "return { interface = { address = '198.18.0.2' }, colour = 1 }",
+	  "key 'colour': unknown key" },
+	{ "return { interface = { address = '198.18.0.256' } }",
+	  "key 'interface.address': '198.18.0.256' is not an IPv4 address" },
+	{ "return { interface = { } }", "key 'interface.address': is required" },
+	{ "return { interface = { address = '198.18.0.2', gateway = '10.0.0.1' } }",
+	  "key 'interface.gateway': is not inside address/prefix" },
+	{ "return { interface = { address = '198.18.0.2', mtu = 100 } }",
+	  "key 'interface.mtu': must be a whole number from 576 to 9000" },
+	{ "return { interface = { address = '198.18.0.2' }, workers = 0 }",
+	  "key 'workers': must be a list" },
+	{ "return { interface = { address = '198.18.0.2' }, workers = { 0, 0 } }",
+	  "key 'workers': entry 2 repeats 0" },
+	{ "return { interface = { address = '198.18.0.2' }, workers = { 4096 } }",
+	  "key 'workers': entry 1 must be a whole number from 0 to" },
+	{ "return { interface = { address = '198.18.0.2' }, workers = { } }",
+	  "key 'workers': needs at least one CPU" },
+	{ "return { interface = { address = '198.18.0.2' }, dpdk = { mbufs = 1500 } }",
+	  "key 'dpdk.mbufs': must exceed rx_desc + tx_desc + 1024" },
+	{ "return { interface = { address = '198.18.0.2' }, dpdk = { devices = { 7 } } }",
+	  "key 'dpdk.devices': entry 1 must be a string" },
+	{ "return { interface = { address = '198.18.0.2' }, log = { level = 'loud' } }",
+	  "key 'log.level': 'loud' is not one of" },
+	{ "return { interface = { address = '198.18.0.2' }, name = 'a b' }",
+	  "key 'name': may hold only letters" },
+	{ "return { interface = { address = '198.18.0.2' }, fault = { drop = 2 } }",
+	  "key 'fault.drop': must be a number from 0 to 1" },
+	{ "return { interface = { address = '198.18.0.2' }, listen = { 80, 80 } }",
+	  "key 'listen': entry 2 repeats 80" },
+	{ "return { interface = { address = '198.18.0.2' }, process = { x = 1 } }",
+	  "key 'process.x': unknown key" },
+	{ "return { [1] = 2, interface = { address = '198.18.0.2' } }",
+	  "keys must be names" },
+};
+
+static void
+test_bad_configs_name_file_key_reason(void **state)
+{
+	static struct pg_config cfg;
+	char err[512];
+	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		int rc = load(bads[i].text, &cfg, err, sizeof(err));
+		if (rc != PG_ERROR)
+			fail_msg("accepted: %s", bads[i].text);
+		if (strstr(err, path) == NULL || strstr(err, bads[i].expect) == NULL)
+			fail_msg("for %s\n got: %s\n want: %s", bads[i].text, err,
+				 bads[i].expect);
+	}
+}
+
+static void
+test_missing_file(void **state)
+{
+	static struct pg_config cfg;
+	char err[512];
+	assert_int_equal(pg_config_load("/nonexistent/p.lua", &cfg, err,
+					sizeof(err)), PG_ERROR);
+	assert_non_null(strstr(err, "/nonexistent/p.lua"));
+}
+
+int
+main(void)
+{
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_config),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_bad_configs_name_file_key_reason),
+		cmocka_unit_test(test_missing_file),
+	};
+	int rc = cmocka_run_group_tests_name("configuration", tests, NULL, NULL);
+	unlink(path);
+	return rc;
+}
