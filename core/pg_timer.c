@@ -1,0 +1,84 @@
+#include <string.h>
+
+#include "core/pg_timer.h"
+
+void
+pg_wheel_init(struct pg_wheel *w, uint64_t tick_ns, uint64_t now_ns)
+{
+	memset(w, 0, sizeof(*w));
+	w->tick_ns = tick_ns;
+	w->now = now_ns / tick_ns;
+}
+
+static void
+pg_timer_link(struct pg_wheel *w, struct pg_timer *t)
+{
+	struct pg_timer **head = &w->slot[t->expires & (PG_WHEEL_SLOTS - 1)];
+	t->next = *head;
+	if (t->next != NULL)
+		t->next->pprev = &t->next;
+	t->pprev = head;
+	*head = t;
+	w->armed++;
+}
+
+void
+pg_timer_cancel(struct pg_wheel *w, struct pg_timer *t)
+{
+	if (t->pprev == NULL)
+		return;
+	*t->pprev = t->next;
+	if (t->next != NULL)
+		t->next->pprev = t->pprev;
+	t->next = NULL;
+	t->pprev = NULL;
+	w->armed--;
+}
+
+void
+pg_timer_arm(struct pg_wheel *w, struct pg_timer *t, uint64_t delay_ns)
+{
+	pg_timer_cancel(w, t);
+	/* Round up, plus the part of the current tick already gone (the wheel
+	 * does not know it): a timer never fires early, at most two ticks
+	 * late. */
+	uint64_t ticks = (delay_ns + w->tick_ns - 1) / w->tick_ns;
+	t->expires = w->now + ticks + 1;
+	pg_timer_link(w, t);
+}
+
+unsigned
+pg_wheel_advance(struct pg_wheel *w, uint64_t now_ns)
+{
+	uint64_t target = now_ns / w->tick_ns;
+	unsigned fired = 0;
+
+	/* An idle wheel jumps straight to the present. */
+	if (w->armed == 0) {
+		if (target > w->now)
+			w->now = target;
+		return 0;
+	}
+	while (w->now < target) {
+		w->now++;
+		/* Detach the slot: callbacks may arm or cancel anything, and
+		 * what they arm for this slot waits for the next turn. */
+		struct pg_timer **head = &w->slot[w->now & (PG_WHEEL_SLOTS - 1)];
+		struct pg_timer *pending = *head, *t;
+		*head = NULL;
+		if (pending != NULL)
+			pending->pprev = &pending;
+		while ((t = pending) != NULL) {
+			pg_timer_cancel(w, t);
+			if (t->expires <= w->now) {
+				t->fn(t);
+				fired++;
+			} else {
+				pg_timer_link(w, t);    /* a later turn */
+			}
+		}
+		if (w->armed == 0 && target > w->now)
+			w->now = target;
+	}
+	return fired;
+}
