@@ -105,6 +105,18 @@ pg_control_reply(int fd, const char *text, size_t len)
 }
 
 int
+pg_control_alive(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int alive = fd >= 0 && pg_control_addr(path, &sa) == PG_OK
+		    && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return alive;
+}
+
+int
 pg_control_call(const char *path, const char *cmd, FILE *out)
 {
 	struct sockaddr_un sa;

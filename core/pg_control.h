@@ -22,6 +22,9 @@ int pg_control_accept(int lfd, char *cmd, size_t len);
 /* Send text to the client and close it. */
 void pg_control_reply(int fd, const char *text, size_t len);
 
+/* 1 when a server accepts connections on path. */
+int pg_control_alive(const char *path);
+
 /*
  * Client side: send cmd to the server at path and copy the answer to out.
  * Returns 0 on success, 1 on an "error:" answer, 2 when no server answers.

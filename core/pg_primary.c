@@ -386,12 +386,15 @@ pg_primary_stop(struct pg_primary *p, int eal_up)
 		rte_memzone_free(p->mz_shared);
 		p->shm = NULL;
 	}
-	if (eal_up)
+	/* Only what this process created is removed: a failed start must not
+	 * touch the files of another instance. */
+	if (eal_up) {
 		rte_eal_cleanup();
-	if (!p->opts.single)
 		pg_primary_remove_dpdk_files(p);
+	}
 	pg_hugepages_release(&p->huge);
-	pg_primary_remove_runtime(p);
+	if (p->ctl_fd >= 0)
+		pg_primary_remove_runtime(p);
 	pg_log_notice("stopped");
 	if (p->stop_client_fd >= 0)
 		pg_control_reply(p->stop_client_fd, "stopped\n", 8);
@@ -532,6 +535,14 @@ pg_primary_start(const struct pg_config *cfg,
 	if (opts->single && cfg->nworkers != 1) {
 		fprintf(stderr, "perigee: %s: --single runs exactly one worker; "
 			"set workers = { CPU }\n", cfg->path);
+		return 1;
+	}
+	char sock[PG_PATH_MAX + 32];
+	pg_config_control_path(cfg, sock, sizeof(sock));
+	if (pg_control_alive(sock)) {
+		fprintf(stderr, "perigee: instance '%s' is already running (its "
+			"control socket %s answers); stop it first\n", cfg->name,
+			sock);
 		return 1;
 	}
 	if (pg_log_open(cfg->log_file, cfg->log_level, "primary", &err)
