@@ -2,6 +2,7 @@
  * Driver over one DPDK ethdev rx/tx queue pair.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <rte_ethdev.h>
 
@@ -12,6 +13,17 @@ struct pg_driver_ethdev {
 	struct pg_driver base;
 	uint16_t port;
 	uint16_t queue;
+	int sync_free;           /* tx_burst frees what it sent before returning */
+};
+
+/*
+ * PMDs whose tx_burst copies each frame out with a system call and frees it
+ * before returning. A worker killed inside that call must not lose the
+ * frames, so they stay tagged and hold an extra reference until the burst
+ * returns (see pg_ethdev_tx_sync).
+ */
+static const char *const pg_ethdev_sync_pmds[] = {
+	"net_tap", "net_af_packet", "net_memif",
 };
 
 static uint16_t
@@ -24,10 +36,40 @@ pg_ethdev_rx(struct pg_driver *d, struct rte_mbuf **pkts, uint16_t n)
 	return got;
 }
 
+/* Add delta to the reference count of every segment of m. */
+static void
+pg_ethdev_ref(struct rte_mbuf *m, int16_t delta)
+{
+	for (; m != NULL; m = m->next)
+		rte_mbuf_refcnt_update(m, delta);
+}
+
+/*
+ * The PMD's free only drops the reference it was given; ours keeps the
+ * mbufs out of the pool, still tagged, until the burst is over. If the
+ * worker dies meanwhile, the primary finds them by their tag and frees
+ * them whatever their count (pg_mbuf_reclaim).
+ */
+static uint16_t
+pg_ethdev_tx_sync(struct pg_driver_ethdev *e, struct rte_mbuf **pkts,
+		  uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		pg_ethdev_ref(pkts[i], 1);
+	uint16_t sent = rte_eth_tx_burst(e->port, e->queue, pkts, n);
+	for (uint16_t i = 0; i < sent; i++)
+		pg_mbuf_free(pkts[i]);
+	for (uint16_t i = sent; i < n; i++)
+		pg_ethdev_ref(pkts[i], -1);
+	return sent;
+}
+
 static uint16_t
 pg_ethdev_tx(struct pg_driver *d, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct pg_driver_ethdev *e = (struct pg_driver_ethdev *)d;
+	if (e->sync_free)
+		return pg_ethdev_tx_sync(e, pkts, n);
 	/* Untag before the PMD may free them (see pg_mbuf.h). */
 	for (uint16_t i = 0; i < n; i++)
 		pg_mbuf_tag(pkts[i], 0);
@@ -53,7 +95,9 @@ struct pg_driver *
 pg_driver_ethdev_open(uint16_t port, uint16_t queue, uint16_t holder,
 		      const char **err)
 {
-	if (!rte_eth_dev_is_valid_port(port)) {
+	struct rte_eth_dev_info info;
+	if (!rte_eth_dev_is_valid_port(port)
+	    || rte_eth_dev_info_get(port, &info) != 0) {
 		*err = "no such ethdev port";
 		return NULL;
 	}
@@ -66,5 +110,8 @@ pg_driver_ethdev_open(uint16_t port, uint16_t queue, uint16_t holder,
 	e->base.holder = holder;
 	e->port = port;
 	e->queue = queue;
+	for (size_t i = 0; i < RTE_DIM(pg_ethdev_sync_pmds); i++)
+		if (strcmp(info.driver_name, pg_ethdev_sync_pmds[i]) == 0)
+			e->sync_free = 1;
 	return &e->base;
 }

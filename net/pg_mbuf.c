@@ -26,9 +26,12 @@ pg_mbuf_reclaim_one(struct rte_mempool *mp, void *arg, void *obj,
 	if (pg_mbuf_priv(m)->holder != r->holder)
 		return;
 	pg_mbuf_priv(m)->holder = 0;
-	/* Each tagged segment is reclaimed on its own: cut it loose. */
+	/* Each tagged segment is reclaimed on its own: cut it loose. Every
+	 * reference to it was the dead worker's (a synchronous PMD that took
+	 * one during a transmit has dropped it or never will). */
 	m->next = NULL;
 	m->nb_segs = 1;
+	rte_mbuf_refcnt_set(m, 1);
 	m = rte_pktmbuf_prefree_seg(m);
 	if (m == NULL)
 		return;

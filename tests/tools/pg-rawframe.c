@@ -2,7 +2,7 @@
  * pg-rawframe: send crafted Ethernet frames on an interface through an
  * AF_PACKET socket, to check how Perigee validates what it receives.
  *
- *   pg-rawframe IFACE DSTMAC KIND [COUNT [SPORT]]
+ *   pg-rawframe [-g USEC] IFACE DSTMAC KIND [COUNT [SPORT [STEP]]]
  *   pg-rawframe --list
  *
  * Run it inside the test's network namespace on the kernel side of the TAP
@@ -11,8 +11,14 @@
  * (a martian source is Perigee's own address, a foreign destination is the
  * kernel side's). KIND names the defect, and the drop counter it should
  * hit is listed by --list as "KIND COUNTER" (the e2e tests read that list).
- * "udp" sends COUNT datagrams from source ports SPORT, SPORT+1, ... (default
- * 20000) to port 80, so that their flows spread over the workers.
+ * "udp" sends COUNT datagrams from source ports SPORT, SPORT+STEP, ...
+ * (default 20000 and 1; modulo 65536) to port 80, so that their flows
+ * spread over the workers. -g sets the pause between two frames (default
+ * 100 us: the TAP queue is short).
+ *
+ * Exit status: 0 sent, 1 error, 2 usage, 3 the kernel refused the frame
+ * itself (Linux does not transmit a frame shorter than the device's link
+ * header, so "short" never reaches the wire from the kernel side).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,8 +40,8 @@
 #define RF_IP_HLEN    20
 #define RF_FRAME_MAX  2048
 #define RF_OVERSIZE   1600          /* > 1500 + 18 but one mbuf segment */
-#define RF_COUNT_MAX  100000
-#define RF_GAP_NS     100000        /* between frames: the tap queue is short */
+#define RF_COUNT_MAX  100000000
+#define RF_GAP_US     100           /* default pause between frames */
 
 struct rf_frame {
 	uint8_t buf[RF_FRAME_MAX];
@@ -44,6 +50,7 @@ struct rf_frame {
 	uint8_t src[6];
 	unsigned seq;                 /* frame index, for ids and ports */
 	unsigned sport;
+	unsigned step;
 };
 
 typedef void (*rf_build_fn)(struct rf_frame *f);
@@ -347,7 +354,7 @@ rf_udp(struct rf_frame *f)
 	uint8_t *u = rf_ip(f, 17, len);
 	uint8_t pseudo[12];
 
-	rf_put16(u, (f->sport + f->seq) & 0xffff);
+	rf_put16(u, (f->sport + f->seq * f->step) & 0xffff);
 	rf_put16(u + 2, 80);
 	rf_put16(u + 4, (unsigned)len);
 	rf_put16(u + 6, 0);
@@ -394,7 +401,8 @@ static const struct rf_kind rf_kinds[] = {
 static void
 rf_usage(FILE *out)
 {
-	fprintf(out, "usage: pg-rawframe IFACE DSTMAC KIND [COUNT [SPORT]]\n"
+	fprintf(out, "usage: pg-rawframe [-g USEC] IFACE DSTMAC KIND "
+		"[COUNT [SPORT [STEP]]]\n"
 		"       pg-rawframe --list\nkinds:");
 	for (size_t i = 0; i < RF_NKINDS; i++)
 		fprintf(out, " %s", rf_kinds[i].name);
@@ -430,10 +438,11 @@ rf_parse_uint(const char *s, unsigned long max, unsigned *out)
 }
 
 static void
-rf_pause(void)
+rf_pause(unsigned us)
 {
-	struct timespec ts = { 0, RF_GAP_NS };
-	nanosleep(&ts, NULL);
+	struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
+	if (us > 0)
+		nanosleep(&ts, NULL);
 }
 
 int
@@ -441,14 +450,22 @@ main(int argc, char **argv)
 {
 	const struct rf_kind *kind = NULL;
 	struct rf_frame f;
-	unsigned count = 1, sport = 20000;
+	unsigned count = 1, sport = 20000, step = 1, gap_us = RF_GAP_US;
 
+	if (argc > 2 && strcmp(argv[1], "-g") == 0) {
+		if (rf_parse_uint(argv[2], 10000000, &gap_us) != 0) {
+			rf_usage(stderr);
+			return 2;
+		}
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc == 2 && strcmp(argv[1], "--list") == 0) {
 		for (size_t i = 0; i < RF_NKINDS; i++)
 			printf("%s %s\n", rf_kinds[i].name, rf_kinds[i].counter);
 		return 0;
 	}
-	if (argc < 4 || argc > 6) {
+	if (argc < 4 || argc > 7) {
 		rf_usage(stderr);
 		return 2;
 	}
@@ -458,11 +475,13 @@ main(int argc, char **argv)
 	memset(&f, 0, sizeof(f));
 	if (kind == NULL || rf_parse_mac(argv[2], f.dst) != 0
 	    || (argc > 4 && rf_parse_uint(argv[4], RF_COUNT_MAX, &count) != 0)
-	    || (argc > 5 && rf_parse_uint(argv[5], 65535, &sport) != 0)) {
+	    || (argc > 5 && rf_parse_uint(argv[5], 65535, &sport) != 0)
+	    || (argc > 6 && rf_parse_uint(argv[6], 65535, &step) != 0)) {
 		rf_usage(stderr);
 		return 2;
 	}
 	f.sport = sport;
+	f.step = step;
 
 	unsigned ifindex = if_nametoindex(argv[1]);
 	if (ifindex == 0) {
@@ -502,14 +521,16 @@ main(int argc, char **argv)
 		memcpy(sll.sll_addr, f.buf, 6);
 		if (sendto(fd, f.buf, f.len, 0, (struct sockaddr *)&sll,
 			   sizeof(sll)) != (ssize_t)f.len) {
+			int e = errno;
 			fprintf(stderr, "pg-rawframe: %s: sending %s frame %u "
 				"(%zu bytes): %s\n", argv[1], kind->name, i + 1,
-				f.len, strerror(errno));
+				f.len, strerror(e));
 			close(fd);
-			return 1;
+			/* The kernel checks the link-layer header length. */
+			return e == EINVAL && f.len < RF_ETH_HLEN ? 3 : 1;
 		}
 		if (i + 1 < count)
-			rf_pause();
+			rf_pause(gap_us);
 	}
 	close(fd);
 	printf("sent %u %s frame%s (%zu bytes) on %s\n", count, kind->name,

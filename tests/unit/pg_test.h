@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -29,16 +31,30 @@
 
 static struct rte_mempool *pg_test_pool;
 
+/* EAL keeps a runtime directory even with --no-shconf: remove it. */
+static void
+pg_test_eal_cleanup(void)
+{
+	char dir[96];
+	rte_eal_cleanup();
+	snprintf(dir, sizeof(dir), "/var/run/dpdk/pg-unit-%d", (int)getpid());
+	rmdir(dir);
+}
+
 /* Start an EAL that touches no hugepage and no device, once per binary. */
 static inline void
 pg_test_eal(void)
 {
 	static int up;
-	char *argv[] = { "pg_test", "--no-huge", "--no-shconf", "--no-pci", "--no-telemetry",
-			 "-m", "128", "-l", "0", "--log-level=5", NULL };
+	static char prefix[64];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=pg-unit-%d",
+		 (int)getpid());
+	char *argv[] = { "pg_test", "--no-huge", "--no-shconf", "--no-pci",
+			 "--no-telemetry", prefix, "-m", "128", "-l", "0",
+			 "--log-level=5", NULL };
 	if (up)
 		return;
-	if (rte_eal_init(10, argv) < 0) {
+	if (rte_eal_init(11, argv) < 0) {
 		fprintf(stderr, "rte_eal_init failed\n");
 		exit(1);
 	}
@@ -48,6 +64,7 @@ pg_test_eal(void)
 		exit(1);
 	}
 	up = 1;
+	atexit(pg_test_eal_cleanup);
 }
 
 /* --- capture driver ------------------------------------------------------ */

@@ -1,0 +1,147 @@
+# Configuration validation: `perigee check` refuses a bad configuration
+# with the file, the key and the reason, and accepts good ones. No network,
+# no root needed.
+use v5.36;
+use lib 'tests/lib';
+use Test::More;
+use Perigee::Test;
+
+my $dir = tempdir();
+my $files = 0;
+
+# Write Lua source (or a Perl structure, turned into Lua) and check it.
+sub check_conf($conf) {
+	my $file = sprintf '%s/conf%02d.lua', $dir, ++$files;
+	open my $fh, '>', $file or die "$file: $!";
+	print $fh ref $conf ? 'return ' . lua_value($conf) . "\n" : $conf;
+	close $fh or die "$file: $!";
+	return ($file, run_cmd({ timeout => 10 }, $Perigee::Test::BIN, 'check',
+			       '-c', $file));
+}
+
+# The smallest valid configuration, and one that sets every key.
+my %minimal = (interface => { address => SERVER_IP });
+my %full = (
+	name => 'cfg-test_1',
+	workers => [0],
+	dpdk => {
+		devices => ['net_tap0,iface=pgcfg0'],
+		eal_args => ['--log-level=lib.eal:notice'],
+		mbufs => 4095, rx_desc => 256, tx_desc => 256,
+	},
+	interface => { address => SERVER_IP, prefix => 24,
+		       gateway => CLIENT_IP, mtu => 9000 },
+	listen => [80, 443],
+	log => { level => 'debug', file => "$dir/perigee.log" },
+	hugepages => 64,
+	runtime_dir => "$dir/run",
+	process => { restart_delay_ms => 50, restart_delay_max_ms => 1000,
+		     stop_timeout_ms => 2000, idle_sleep_max_us => 500 },
+	fault => { drop => 0.1, duplicate => 0.05, reorder => 0.5, seed => 7,
+		   direction => 'both' },
+);
+my $ncpu = ncpu();
+
+# [ what, configuration (text or merged over %minimal), key, reason ]
+my @bad = (
+	['unknown top-level key', { bogus => 1 }, 'bogus', qr/unknown key/],
+	['unknown key in a section', { interface => { address => SERVER_IP,
+		adress => SERVER_IP } }, 'interface.adress', qr/unknown key/],
+	['address missing', { interface => {} }, 'interface.address',
+		qr/is required/],
+	['address not IPv4', { interface => { address => '198.18.0.x' } },
+		'interface.address', qr/'198\.18\.0\.x' is not an IPv4 address/],
+	['gateway outside the prefix', { interface => { address => SERVER_IP,
+		prefix => 24, gateway => '198.18.1.1' } }, 'interface.gateway',
+		qr/is not inside address\/prefix/],
+	['prefix out of range', { interface => { address => SERVER_IP,
+		prefix => 33 } }, 'interface.prefix',
+		qr/must be a whole number from 1 to 32/],
+	['mtu too small', { interface => { address => SERVER_IP, mtu => 100 } },
+		'interface.mtu', qr/must be a whole number from 576 to 9000/],
+	['workers not a list', { workers => 3 }, 'workers',
+		qr/must be a list/],
+	['workers empty', { workers => [] }, 'workers',
+		qr/needs at least one CPU/],
+	['worker CPU out of range', { workers => [0, $ncpu] }, 'workers',
+		qr/entry 2 must be a whole number from 0 to @{[$ncpu - 1]}\z/],
+	['worker CPU not whole', { workers => [0.5] }, 'workers',
+		qr/entry 1 must be a whole number/],
+	['worker CPU repeated', { workers => [0, 0] }, 'workers',
+		qr/entry 2 repeats 0/],
+	['mbufs below the minimum', { dpdk => { mbufs => 100 } },
+		'dpdk.mbufs', qr/must be a whole number from 1023 to/],
+	['mbufs below the descriptors', { dpdk => { mbufs => 1500 } },
+		'dpdk.mbufs', qr/must exceed rx_desc \+ tx_desc \+ 1024 \(2048\)/],
+	['no device', { dpdk => { devices => [] } }, 'dpdk.devices',
+		qr/needs at least one device/],
+	['device not a string', { dpdk => { devices => [42] } },
+		'dpdk.devices', qr/entry 1 must be a string/],
+	['section not a table', { dpdk => 'net_tap0' }, 'dpdk',
+		qr/must be a table/],
+	['name with a space', { name => 'my server' }, 'name',
+		qr/may hold only letters, digits/],
+	['listen port 0', { listen => [0] }, 'listen',
+		qr/entry 1 must be a whole number from 1 to 65535/],
+	['unknown log level', { log => { level => 'loud' } }, 'log.level',
+		qr/'loud' is not one of error, warn, notice, info, debug/],
+	['empty log file', { log => { file => '' } }, 'log.file',
+		qr/must be a string of 1 to \d+ bytes/],
+	['fault rate above 1', { fault => { drop => 1.5 } }, 'fault.drop',
+		qr/must be a number from 0 to 1/],
+	['fault direction', { fault => { direction => 'up' } },
+		'fault.direction', qr/must be rx, tx or both/],
+	['restart delay negative', { process => { restart_delay_ms => -1 } },
+		'process.restart_delay_ms', qr/must be a whole number from 0/],
+);
+
+plan tests => 4 * @bad + 5 * 2 + 3;
+
+for my $case (@bad) {
+	my ($what, $conf, $key, $reason) = @$case;
+	my ($file, $r) = check_conf({ %minimal, %$conf });
+	is($r->{rc}, 1, "$what: refused");
+	is($r->{out}, '', "$what: nothing on stdout");
+	like($r->{err}, qr/\Aperigee: bad configuration: \Q$file\E: key '\Q$key\E': /,
+	     "$what: names the file and key '$key'");
+	my ($why) = $r->{err} =~ /key '[^']*': (.*)$/m;
+	like($why // '', $reason, "$what: gives the reason")
+		or diag($r->{err});
+}
+
+# Lua's own errors already name the file and the line.
+{
+	my ($file, $r) = check_conf("return {\n  name = 'x',\n  workers = {0\n");
+	is($r->{rc}, 1, 'Lua syntax error: refused');
+	like($r->{err}, qr/\Aperigee: bad configuration: \Q$file\E:\d+: .*expected/,
+	     'Lua syntax error: file, line and message') or diag($r->{err});
+
+	($file, $r) = check_conf("local t = {}\nerror('no such setting')\n");
+	is($r->{rc}, 1, 'Lua runtime error: refused');
+	like($r->{err}, qr/\Aperigee: bad configuration: \Q$file\E:2: no such setting/,
+	     'Lua runtime error: file, line and message') or diag($r->{err});
+
+	($file, $r) = check_conf("return 42\n");
+	is($r->{rc}, 1, 'not returning a table: refused');
+	like($r->{err}, qr/\Aperigee: bad configuration: \Q$file\E: must return a table \(got number\)/,
+	     'not returning a table: says what it got') or diag($r->{err});
+
+	$r = run_cmd($Perigee::Test::BIN, 'check', '-c', "$dir/missing.lua");
+	is($r->{rc}, 1, 'missing file: refused');
+	like($r->{err}, qr/\Aperigee: bad configuration: .*\Q$dir\E\/missing\.lua/,
+	     'missing file: names it') or diag($r->{err});
+
+	($file, $r) = check_conf("return nil\n");
+	is($r->{rc}, 1, 'returning nil: refused');
+	like($r->{err}, qr/must return a table \(got nil\)/,
+	     'returning nil: says what it got') or diag($r->{err});
+}
+
+for my $good (['minimal', \%minimal], ['every key set', \%full],
+	      ['the example', 'examples/perigee.conf.lua']) {
+	my ($what, $conf) = @$good;
+	my ($file, $r) = ref $conf ? check_conf($conf)
+		: ($conf, run_cmd($Perigee::Test::BIN, 'check', '-c', $conf));
+	ok($r->{rc} == 0 && $r->{out} eq "perigee: configuration $file is valid\n",
+	   "$what: accepted") or diag("exit $r->{rc}\n$r->{out}$r->{err}");
+}
