@@ -13,24 +13,33 @@ struct pg_driver_ethdev {
 	struct pg_driver base;
 	uint16_t port;
 	uint16_t queue;
-	int sync_free;           /* tx_burst frees what it sent before returning */
+	int per_frame_syscall;
 };
 
 /*
- * PMDs whose tx_burst copies each frame out with a system call and frees it
- * before returning. A worker killed inside that call must not lose the
- * frames, so they stay tagged and hold an extra reference until the burst
- * returns (see pg_ethdev_tx_sync).
+ * PMDs that move each frame with a system call: tx_burst frees what it sent
+ * before returning, rx_burst holds the frames it already read while it
+ * reads the next. A worker killed inside such a call must not lose frames:
+ * transmitted frames stay tagged with an extra reference until the burst
+ * returns (pg_ethdev_tx_sync), and frames are received one per call so that
+ * each is tagged before the next system call.
  */
-static const char *const pg_ethdev_sync_pmds[] = {
-	"net_tap", "net_af_packet", "net_memif",
+static const char *const pg_ethdev_syscall_pmds[] = {
+	"net_tap", "net_af_packet",
 };
 
 static uint16_t
 pg_ethdev_rx(struct pg_driver *d, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct pg_driver_ethdev *e = (struct pg_driver_ethdev *)d;
-	uint16_t got = rte_eth_rx_burst(e->port, e->queue, pkts, n);
+	uint16_t got = 0;
+	if (e->per_frame_syscall) {
+		while (got < n
+		       && rte_eth_rx_burst(e->port, e->queue, pkts + got, 1) == 1)
+			pg_mbuf_tag(pkts[got++], d->holder);
+		return got;
+	}
+	got = rte_eth_rx_burst(e->port, e->queue, pkts, n);
 	for (uint16_t i = 0; i < got; i++)
 		pg_mbuf_tag(pkts[i], d->holder);
 	return got;
@@ -68,7 +77,7 @@ static uint16_t
 pg_ethdev_tx(struct pg_driver *d, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct pg_driver_ethdev *e = (struct pg_driver_ethdev *)d;
-	if (e->sync_free)
+	if (e->per_frame_syscall)
 		return pg_ethdev_tx_sync(e, pkts, n);
 	/* Untag before the PMD may free them (see pg_mbuf.h). */
 	for (uint16_t i = 0; i < n; i++)
@@ -110,8 +119,8 @@ pg_driver_ethdev_open(uint16_t port, uint16_t queue, uint16_t holder,
 	e->base.holder = holder;
 	e->port = port;
 	e->queue = queue;
-	for (size_t i = 0; i < RTE_DIM(pg_ethdev_sync_pmds); i++)
-		if (strcmp(info.driver_name, pg_ethdev_sync_pmds[i]) == 0)
-			e->sync_free = 1;
+	for (size_t i = 0; i < RTE_DIM(pg_ethdev_syscall_pmds); i++)
+		if (strcmp(info.driver_name, pg_ethdev_syscall_pmds[i]) == 0)
+			e->per_frame_syscall = 1;
 	return &e->base;
 }
