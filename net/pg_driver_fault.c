@@ -12,6 +12,7 @@
 
 #include "net/pg_driver.h"
 #include "net/pg_mbuf.h"
+#include "net/pg_rand.h"
 
 struct pg_fault_dir {
 	int on;
@@ -28,15 +29,6 @@ struct pg_driver_fault {
 	struct pg_fault_dir rx, tx;
 };
 
-/* xorshift64*: small, fast and good enough for fault decisions. */
-static double
-pg_fault_rand(struct pg_driver_fault *f)
-{
-	f->rng ^= f->rng >> 12;
-	f->rng ^= f->rng << 25;
-	f->rng ^= f->rng >> 27;
-	return (double)((f->rng * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
-}
 
 enum pg_fault_verdict { PG_FAULT_PASS, PG_FAULT_DROP, PG_FAULT_DUP,
 			PG_FAULT_HOLD };
@@ -44,7 +36,7 @@ enum pg_fault_verdict { PG_FAULT_PASS, PG_FAULT_DROP, PG_FAULT_DUP,
 static enum pg_fault_verdict
 pg_fault_decide(struct pg_driver_fault *f)
 {
-	double r = pg_fault_rand(f);
+	double r = pg_rand_uniform(&f->rng);
 	if (r < f->conf.drop)
 		return PG_FAULT_DROP;
 	r -= f->conf.drop;
@@ -172,7 +164,7 @@ pg_driver_fault_open(struct pg_driver *inner, const struct pg_fault_conf *conf,
 	f->conf = *conf;
 	f->pool = pool;
 	f->stats = stats;
-	f->rng = conf->seed * 0x9E3779B97F4A7C15ULL + 1;
+	f->rng = pg_rand_seed(conf->seed);
 	f->rx.on = conf->rx;
 	f->tx.on = conf->tx;
 	return &f->base;

@@ -7,6 +7,7 @@
 
 #include "net/pg_driver_sim.h"
 #include "net/pg_mbuf.h"
+#include "net/pg_rand.h"
 
 struct pg_sim_frame {
 	uint64_t at;             /* delivery time */
@@ -85,21 +86,13 @@ pg_sim_pop(struct pg_sim_dir *d)
 
 /* --- wire ---------------------------------------------------------------- */
 
-static double
-pg_sim_rand(struct pg_sim_wire *w)
-{
-	w->rng ^= w->rng >> 12;
-	w->rng ^= w->rng << 25;
-	w->rng ^= w->rng >> 27;
-	return (double)((w->rng * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
-}
 
 static void
 pg_sim_corrupt(struct pg_sim_wire *w, struct rte_mbuf *m)
 {
-	uint32_t off = (uint32_t)(pg_sim_rand(w) * m->data_len);
+	uint32_t off = (uint32_t)(pg_rand_uniform(&w->rng) * m->data_len);
 	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
-	*p ^= (uint8_t)(1u << (unsigned)(pg_sim_rand(w) * 8));
+	*p ^= (uint8_t)(1u << (unsigned)(pg_rand_uniform(&w->rng) * 8));
 }
 
 /* Put one frame on the wire in direction d (consumes m). */
@@ -120,22 +113,22 @@ pg_sim_send(struct pg_sim_wire *w, struct pg_sim_dir *d, struct rte_mbuf *m)
 			 / c->bandwidth_bps;
 	d->busy_until = start;
 	at = start + c->delay_ns;
-	if (pg_sim_rand(w) < c->loss) {
+	if (pg_rand_uniform(&w->rng) < c->loss) {
 		d->st.lost++;
 		pg_mbuf_free(m);
 		return;
 	}
-	if (pg_sim_rand(w) < c->corrupt) {
+	if (pg_rand_uniform(&w->rng) < c->corrupt) {
 		pg_sim_corrupt(w, m);
 		d->st.corrupted++;
 	}
-	if (pg_sim_rand(w) < c->reorder) {
-		at += (uint64_t)(pg_sim_rand(w) * (double)c->jitter_ns) + 1;
+	if (pg_rand_uniform(&w->rng) < c->reorder) {
+		at += (uint64_t)(pg_rand_uniform(&w->rng) * (double)c->jitter_ns) + 1;
 		d->st.reordered++;
 	}
 	pg_mbuf_tag(m, 0);
 	pg_sim_push(d, (struct pg_sim_frame){ at, d->seq++, m });
-	if (pg_sim_rand(w) < c->duplicate && d->len < c->queue_max) {
+	if (pg_rand_uniform(&w->rng) < c->duplicate && d->len < c->queue_max) {
 		struct rte_mbuf *copy = rte_pktmbuf_copy(m, w->pool, 0,
 							 UINT32_MAX);
 		if (copy != NULL) {
@@ -190,7 +183,7 @@ pg_sim_wire_create(const struct pg_sim_conf *conf, struct rte_mempool *pool)
 	if (w->conf.queue_max == 0)
 		w->conf.queue_max = 1024;
 	w->pool = pool;
-	w->rng = conf->seed * 0x9E3779B97F4A7C15ULL + 1;
+	w->rng = pg_rand_seed(conf->seed);
 	for (unsigned i = 0; i < 2; i++) {
 		/* Room for a duplicate beyond queue_max is never needed. */
 		w->dir[i].heap = calloc(w->conf.queue_max, sizeof(*w->dir[i].heap));
