@@ -39,14 +39,16 @@ pg_netif_flush(struct pg_netif *nif)
 	uint16_t n = nif->tx_len;
 	if (n == 0)
 		return;
+	/* Lengths first: the driver may free what it sends. */
+	uint32_t len[PG_BURST];
 	for (uint16_t i = 0; i < n; i++)
-		PG_STAT_ADD(nif->stats, tx_bytes, nif->tx[i]->pkt_len);
+		len[i] = nif->tx[i]->pkt_len;
 	uint16_t sent = pg_driver_tx(nif->drv, nif->tx, n);
 	PG_STAT_ADD(nif->stats, tx_pkts, sent);
-	for (uint16_t i = sent; i < n; i++) {
-		PG_STAT_ADD(nif->stats, tx_bytes, -(uint64_t)nif->tx[i]->pkt_len);
+	for (uint16_t i = 0; i < sent; i++)
+		PG_STAT_ADD(nif->stats, tx_bytes, len[i]);
+	for (uint16_t i = sent; i < n; i++)
 		pg_netif_drop(nif, nif->tx[i], PG_DROP_tx_full);
-	}
 	nif->tx_len = 0;
 }
 
