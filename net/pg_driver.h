@@ -27,12 +27,8 @@ struct pg_driver_ops {
 	void (*close)(struct pg_driver *d);
 };
 
-/* The transmit side can fill IPv4 header checksums (not used yet). */
-#define PG_DRV_TX_IPV4_CKSUM  (1u << 0)
-
 struct pg_driver {
 	const struct pg_driver_ops *ops;
-	uint32_t offloads;            /* PG_DRV_* */
 	uint16_t holder;              /* tag given to received mbufs */
 };
 

@@ -158,7 +158,6 @@ pg_driver_fault_open(struct pg_driver *inner, const struct pg_fault_conf *conf,
 		return NULL;
 	}
 	f->base.ops = &pg_fault_ops;
-	f->base.offloads = inner->offloads;
 	f->base.holder = inner->holder;
 	f->inner = inner;
 	f->conf = *conf;

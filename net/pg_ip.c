@@ -17,6 +17,26 @@ pg_ip_martian(const struct pg_netif *nif, uint32_t src)
 	       || (src | nif->mask) == 0xffffffff;
 }
 
+/* Hand a packet to the worker owning its flow (PG_OK), or PG_DECLINED. */
+static int
+pg_ip_steer(struct pg_netif *nif, struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	uint8_t proto = ip->next_proto_id;
+	unsigned hlen = rte_ipv4_hdr_len(ip);
+
+	if (nif->nworkers <= 1 || (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+	    || m->data_len < hlen + 4)
+		return PG_DECLINED;
+	const uint16_t *ports = (const uint16_t *)((char *)ip + hlen);
+	unsigned owner = pg_steer_owner(ip->src_addr, ip->dst_addr, ports[0],
+					ports[1], nif->nworkers);
+	if (owner == nif->worker)
+		return PG_DECLINED;
+	pg_steer_handoff(nif, m, owner);
+	return PG_OK;
+}
+
 void
 pg_ip_input(struct pg_netif *nif, struct rte_mbuf *m)
 {
@@ -49,25 +69,15 @@ pg_ip_input(struct pg_netif *nif, struct rte_mbuf *m)
 	/* Ethernet padding past the IP datagram is not payload. */
 	if (tlen < m->pkt_len)
 		rte_pktmbuf_trim(m, m->pkt_len - tlen);
-	pg_ip_deliver(nif, m);
+	if (pg_ip_steer(nif, m) != PG_OK)
+		pg_ip_dispatch(nif, m);
 }
 
 void
-pg_ip_deliver(struct pg_netif *nif, struct rte_mbuf *m)
+pg_ip_dispatch(struct pg_netif *nif, struct rte_mbuf *m)
 {
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
-	uint8_t proto = ip->next_proto_id;
-	unsigned hlen = rte_ipv4_hdr_len(ip);
+	uint8_t proto = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *)->next_proto_id;
 
-	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && nif->nworkers > 1
-	    && m->data_len >= hlen + 4) {
-		const uint16_t *ports = (const uint16_t *)((char *)ip + hlen);
-		unsigned owner = pg_steer_owner(ip->src_addr, ip->dst_addr,
-						ports[0], ports[1],
-						nif->nworkers);
-		if (owner != nif->worker)
-			return pg_steer_handoff(nif, m, owner);
-	}
 	if (proto == IPPROTO_ICMP)
 		return pg_icmp_input(nif, m);
 	if (nif->l4_input[proto] != NULL)
@@ -87,11 +97,11 @@ pg_ip_output(struct pg_netif *nif, struct rte_mbuf *m)
 			return pg_netif_drop(nif, m, PG_DROP_no_route);
 		hop = nif->gateway;
 	}
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	if (!pg_neigh_lookup(nif->neigh, hop, &mac)) {
 		pg_arp_request(nif, hop);
 		return pg_netif_drop(nif, m, PG_DROP_no_route);
 	}
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	pg_eth_output(nif, m, &mac, RTE_ETHER_TYPE_IPV4);
 }

@@ -7,8 +7,9 @@
  * Receive path (all functions consume the mbuf they are given):
  *   pg_netif_poll -> pg_eth_input -> pg_arp_input
  *                                 -> pg_ip_input -> pg_steer_handoff
- *                                                -> pg_icmp_input
- *                                                -> l4_input[proto]
+ *                                                -> pg_ip_dispatch
+ *                 -> pg_steer_drain -> pg_ip_dispatch -> pg_icmp_input
+ *                                                     -> l4_input[proto]
  * Transmit path:
  *   pg_ip_output -> pg_eth_output -> pg_netif_tx -> pg_netif_flush
  */
@@ -104,11 +105,8 @@ void pg_ip_input(struct pg_netif *nif, struct rte_mbuf *m);
  */
 void pg_ip_output(struct pg_netif *nif, struct rte_mbuf *m);
 
-/*
- * Deliver a validated IPv4 packet (data at its header) to the worker that
- * owns its flow, then to the protocol's input.
- */
-void pg_ip_deliver(struct pg_netif *nif, struct rte_mbuf *m);
+/* Hand a validated IPv4 packet this worker owns to its protocol's input. */
+void pg_ip_dispatch(struct pg_netif *nif, struct rte_mbuf *m);
 
 /* m's data starts at the IPv4 header; the header is valid. */
 void pg_icmp_input(struct pg_netif *nif, struct rte_mbuf *m);

@@ -50,7 +50,8 @@ pg_steer_drain(struct pg_netif *nif)
 	for (unsigned i = 0; i < n; i++) {
 		pg_mbuf_tag(pkts[i], nif->holder);
 		PG_STAT_INC(nif->stats, steer_in);
-		pg_ip_deliver(nif, pkts[i]);
+		/* The sender computed the owner: we are it. */
+		pg_ip_dispatch(nif, pkts[i]);
 	}
 	return n;
 }
