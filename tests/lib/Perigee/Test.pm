@@ -75,11 +75,16 @@ sub run_cmd(@cmd) {
 	my $out = $o{stdout} // File::Temp->new;
 	my $err = $o{stderr} // File::Temp->new;
 	my $pid = _spawn(\@cmd, "$out", "$err", $o{stdin});
+	return _reap($pid, $timeout, join(' ', @cmd), "$out", "$err");
+}
+
+# Wait for child $pid at most $timeout seconds (then kill it) and return the
+# run_cmd result built from its status and the files holding its output.
+sub _reap($pid, $timeout, $cmd, $out, $err) {
 	my $deadline = time + $timeout;
 	my ($status, $timed_out);
 	while (1) {
-		my $r = waitpid($pid, WNOHANG);
-		if ($r == $pid) { $status = $?; last }
+		if (waitpid($pid, WNOHANG) == $pid) { $status = $?; last }
 		if (time > $deadline) {
 			kill KILL => $pid;
 			waitpid($pid, 0);
@@ -89,10 +94,10 @@ sub run_cmd(@cmd) {
 		sleep 0.01;
 	}
 	return {
-		cmd => join(' ', @cmd),
+		cmd => $cmd,
 		rc => $timed_out ? -1 : _exit_code($status),
-		out => _slurp("$out") // '',
-		err => _slurp("$err") // '',
+		out => _slurp($out) // '',
+		err => _slurp($err) // '',
 		timed_out => $timed_out,
 	};
 }
@@ -483,21 +488,7 @@ sub ns_spawn($self, @cmd) {
 sub finish($self, $pid, $signal = 'INT', $timeout = 10) {
 	my $job = delete $self->{spawned}{$pid} or croak "not our job: $pid";
 	kill $signal, $pid if defined $signal;
-	my $deadline = time + $timeout;
-	my ($status, $timed_out);
-	while (1) {
-		if (waitpid($pid, WNOHANG) == $pid) { $status = $?; last }
-		if (time > $deadline) {
-			kill KILL => $pid;
-			waitpid($pid, 0);
-			$timed_out = 1;
-			last;
-		}
-		sleep 0.02;
-	}
-	return { cmd => $job->{cmd}, rc => $timed_out ? -1 : _exit_code($status),
-		 out => _slurp($job->{out}) // '', err => _slurp($job->{err}) // '',
-		 timed_out => $timed_out };
+	return _reap($pid, $timeout, $job->{cmd}, $job->{out}, $job->{err});
 }
 
 # Run the perigee CLI with this lab's configuration (outside the namespace:
