@@ -33,7 +33,15 @@
 	X(no_mbuf,         "mbuf pool exhausted")                           \
 	X(tx_full,         "transmit queue full")                           \
 	X(steer_full,      "steering ring to the owner worker full")        \
-	X(fault,           "dropped by the fault-injection filter")
+	X(fault,           "dropped by the fault-injection filter")         \
+	X(tcp_short,       "TCP segment shorter than its header")           \
+	X(tcp_csum,        "bad TCP checksum")                              \
+	X(tcp_no_conn,     "TCP segment for no connection (RST sent)")      \
+	X(tcp_invalid,     "TCP segment unacceptable in its state")         \
+	X(tcp_paws,        "TCP segment with an old timestamp (PAWS)")      \
+	X(tcp_ooo_full,    "out-of-order TCP data over the memory budget")  \
+	X(tcp_syn_flood,   "SYN over the half-open and cookie limits")      \
+	X(tcp_conn_limit,  "SYN over the per-worker connection limit")
 
 enum pg_drop {
 #define PG_DROP_ENUM(name, text) PG_DROP_##name,

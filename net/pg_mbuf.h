@@ -16,7 +16,9 @@
 
 struct pg_mbuf_priv {
 	uint16_t holder;
-	uint16_t reserved[3];
+	uint16_t flags;              /* owner's use (TCP: FIN follows) */
+	uint32_t seq;                /* owner's use (TCP: first byte) */
+	struct rte_mbuf *qnext;      /* owner's queue of chains */
 };
 
 #define PG_MBUF_PRIV_SIZE \
