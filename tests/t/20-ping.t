@@ -37,7 +37,7 @@ for my $i (0, 1) {
 		cmp_ok($w->{mempool_free}, '>', 0, 'pool has free mbufs');
 		cmp_ok($w->{mempool_free}, '<=', $w->{mempool_size},
 		       'free <= size');
-		is(scalar keys %{ $w->{drops} }, 23, 'every drop reason listed');
+		is(scalar keys %{ $w->{drops} }, 31, 'every drop reason listed');
 	};
 }
 {
