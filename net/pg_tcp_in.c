@@ -18,8 +18,6 @@
 /* The mbuf-chain checksum helpers are inline, merely marked experimental. */
 #define ALLOW_EXPERIMENTAL_API
 #include <string.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #include <rte_ip.h>
 
