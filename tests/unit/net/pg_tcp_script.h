@@ -95,7 +95,8 @@ struct pg_ts_flow {
 	uint16_t pport, lport;       /* host order; lport 0 until known */
 	int iss_known, ts, active;
 	uint32_t iss, irs;           /* ours, the peer's */
-	uint32_t last_tsval;
+	uint32_t last_tsval;         /* ours, echoed by "ecr *" */
+	uint32_t peer_tsval;         /* the peer's clock never goes back */
 	struct pg_tcp_conn *conn;
 	/* the test application */
 	char log[512];
@@ -580,17 +581,26 @@ pg_ts_format(char *b, size_t n, const struct pg_ts_seg *g)
 		PG_TS_PUT(" win %u", g->win);
 	if (!g->has_opts)
 		return;
+	const char *sep = "";
 	PG_TS_PUT(" <");
-	if (g->mss != PG_TS_ABSENT)
-		PG_TS_PUT("mss %d,", g->mss);
-	if (g->sackok)
-		PG_TS_PUT("sackOK,");
-	if (g->ts)
-		PG_TS_PUT("TS val %u ecr %u,", g->tsval, g->tsecr);
-	if (g->ws != PG_TS_ABSENT)
-		PG_TS_PUT("wscale %d,", g->ws);
+	if (g->mss != PG_TS_ABSENT) {
+		PG_TS_PUT("mss %d", g->mss);
+		sep = ",";
+	}
+	if (g->sackok) {
+		PG_TS_PUT("%ssackOK", sep);
+		sep = ",";
+	}
+	if (g->ts) {
+		PG_TS_PUT("%sTS val %u ecr %u", sep, g->tsval, g->tsecr);
+		sep = ",";
+	}
+	if (g->ws != PG_TS_ABSENT) {
+		PG_TS_PUT("%swscale %d", sep, g->ws);
+		sep = ",";
+	}
 	if (g->nsack > 0) {
-		PG_TS_PUT("sack");
+		PG_TS_PUT("%ssack", sep);
 		for (int i = 0; i < g->nsack; i++)
 			PG_TS_PUT(" %u:%u", g->sack[i][0], g->sack[i][1]);
 	}
@@ -630,10 +640,31 @@ pg_ts_match(const struct pg_ts_seg *e, const struct pg_ts_seg *w)
 
 /* --- virtual time -------------------------------------------------------- */
 
+static void pg_ts_describe(struct pg_ts *t, struct pg_ts_tx *x,
+			   struct pg_ts_seg *w, uint8_t *buf, char *b, size_t n);
+
+/* PG_TS_TRACE=1 in the environment prints every segment both ways. */
+static int
+pg_ts_tracing(void)
+{
+	static int on = -1;
+	if (on < 0)
+		on = getenv("PG_TS_TRACE") != NULL;
+	return on;
+}
+
 static void
 pg_ts_collect(struct pg_ts *t)
 {
 	for (unsigned i = 0; i < t->cap.ntx; i++) {
+		if (pg_ts_tracing()) {
+			struct pg_ts_tx x = { t->cap.tx[i], t->now_ms };
+			struct pg_ts_seg w;
+			uint8_t buf[PG_TS_FRAME_MAX];
+			char d[256];
+			pg_ts_describe(t, &x, &w, buf, d, sizeof(d));
+			printf("# > %s\n", d);
+		}
 		assert_true(t->qt - t->qh < PG_TS_QUEUE);
 		t->q[t->qt % PG_TS_QUEUE].m = t->cap.tx[i];
 		t->q[t->qt++ % PG_TS_QUEUE].ms = t->now_ms;
@@ -751,12 +782,15 @@ pg_ts_inject(struct pg_ts *t, const char *spec, const char *line)
 		g.tsval_any = g.tsecr_any = 1;
 	}
 	if (g.ts && g.tsval_any)
-		g.tsval = (uint32_t)(100 + t->now_ms);
+		g.tsval = RTE_MAX(f->peer_tsval, (uint32_t)(100 + t->now_ms));
+	if (g.ts)
+		f->peer_tsval = g.tsval;
 	if (g.ts && g.tsecr_any)
 		g.tsecr = f->last_tsval;
 	if (g.flags & RTE_TCP_SYN_FLAG)
 		f->irs = g.seq;
-	(void)line;
+	if (pg_ts_tracing())
+		printf("# < (at %" PRIu64 " ms) %s\n", t->now_ms, line);
 	pg_cap_push(&t->cap, pg_ts_build(f, &g));
 	pg_ts_step(t);
 }
