@@ -705,14 +705,20 @@ pg_ts_advance(struct pg_ts *t, uint64_t ms, int stop_on_tx)
 	}
 }
 
-/* Time of a line: "+N" after the last event, "N" absolute, or now. */
+/*
+ * Time of a line: "+N" after the last event, "N" absolute, "~N" anywhere
+ * within N ms after the last event (timed is then N + 1), or now.
+ */
 static const char *
 pg_ts_time(struct pg_ts *t, const char *p, uint64_t *ms, int *timed)
 {
 	while (*p == ' ')
 		p++;
 	*timed = 1;
-	if (*p == '+')
+	if (*p == '~') {
+		*timed = 1 + (int)strtoul(p + 1, (char **)&p, 10);
+		*ms = t->last_ms;
+	} else if (*p == '+')
 		*ms = t->last_ms + strtoull(p + 1, (char **)&p, 10);
 	else if (isdigit((unsigned char)*p))
 		*ms = strtoull(p, (char **)&p, 10);
@@ -802,8 +808,9 @@ pg_ts_expect_seg(struct pg_ts *t, const char *spec, const char *line,
 	struct pg_ts_seg e, w;
 	char d[256];
 	pg_ts_parse_spec(spec, &e);
+	uint64_t late = ms + PG_TS_SLACK_MS + (timed > 1 ? (uint64_t)timed - 1 : 0);
 	if (timed)
-		pg_ts_advance(t, ms + PG_TS_SLACK_MS, 1);
+		pg_ts_advance(t, late, 1);
 	if (t->qh == t->qt)
 		fail_msg("expected at %" PRIu64 " ms: %s\n# nothing was sent "
 			 "(now %" PRIu64 " ms)", ms, line, t->now_ms);
@@ -831,7 +838,7 @@ pg_ts_expect_seg(struct pg_ts *t, const char *spec, const char *line,
 	const char *why = pg_ts_match(&e, &w);
 	if (why != NULL)
 		fail_msg("expected %s\n# sent     %s\n# wrong %s", line, d, why);
-	if (timed && (x->ms < ms || x->ms > ms + PG_TS_SLACK_MS))
+	if (timed && (x->ms < ms || x->ms > late))
 		fail_msg("expected %s\n# sent %s: %s", line, d,
 			 x->ms < ms ? "too early" : "too late");
 	for (uint32_t i = 0; i < w.end - w.seq; i++)
@@ -893,6 +900,28 @@ pg_ts_maybe(struct pg_ts *t, const char *spec)
 		return 0;
 	pg_ts_expect_seg(t, spec, spec, t->now_ms, 0);
 	return 1;
+}
+
+/*
+ * Take up to max segments sent so far (none may be invalid), numbers made
+ * relative as in expectations. Returns how many.
+ */
+static unsigned __attribute__((unused))
+pg_ts_take(struct pg_ts *t, struct pg_ts_seg *out, unsigned max)
+{
+	unsigned n = 0;
+	uint8_t buf[PG_TS_FRAME_MAX];
+	char d[256];
+	for (; t->qh != t->qt && n < max; t->qh++, n++) {
+		struct pg_ts_tx *x = &t->q[t->qh % PG_TS_QUEUE];
+		pg_ts_describe(t, x, &out[n], buf, d, sizeof(d));
+		if (strstr(d, "invalid") != NULL)
+			fail_msg("%s", d);
+		out[n].payload = NULL;
+		t->last_ms = x->ms;
+		pg_mbuf_free(x->m);
+	}
+	return n;
 }
 
 /* Nothing is sent until ms after the last event (last_ms is kept). */
@@ -1025,8 +1054,8 @@ pg_ts_passive(struct pg_ts *t, const char *syn_opts, const char *synack_opts,
 {
 	pg_ts(t, "< S %u:%u(0) win 65535 %s", PG_TS_PEER_ISN, PG_TS_PEER_ISN,
 	      syn_opts);
-	pg_ts(t, "> S. 0:0(0) ack %u win 65535 %s", PG_TS_PEER_ISN + 1,
-	      synack_opts);
+	pg_ts(t, "> S. 0:0(0) ack %u win %u %s", PG_TS_PEER_ISN + 1,
+	      RTE_MIN(t->conf.rcv_wnd, 65535u), synack_opts);
 	t->cur->ts = strstr(synack_opts, "TS") != NULL;
 	pg_ts(t, "+%" PRIu64 " < . %u:%u(0) ack 1 win 65535", rtt_ms,
 	      PG_TS_PEER_ISN + 1, PG_TS_PEER_ISN + 1);
