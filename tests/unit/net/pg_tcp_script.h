@@ -937,11 +937,15 @@ pg_ts_quiet(struct pg_ts *t, uint64_t ms)
 	}
 }
 
-/* Move the clock ms after the last event; whatever is sent stays queued. */
+/*
+ * Move the clock ms after the last event, then run one step (0: just flush
+ * what an API call sent). Whatever is sent stays queued.
+ */
 static void __attribute__((unused))
 pg_ts_wait(struct pg_ts *t, uint64_t ms)
 {
 	pg_ts_advance(t, t->last_ms + ms, 0);
+	pg_ts_step(t);
 	t->last_ms = t->now_ms;
 }
 
