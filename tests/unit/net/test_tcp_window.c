@@ -13,8 +13,6 @@
 static void
 test_window_reopens(void **state)
 {
-	PG_TS_KNOWN_BUG("pg_tcp_recv_resume reopens a zero window without "
-			"a window update (one leaves ~5 s later)");
 	struct pg_tcp_conf c = pg_ts_conf();
 	c.window_scaling = 0;
 	c.rcv_wnd = 8760;
@@ -103,7 +101,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		PG_TS_TEST(test_window_reopens),
+		PG_TS_KNOWN_BUG(test_window_reopens,
+				"pg_tcp_recv_resume reopens a zero window without "
+				"a window update (one leaves ~5 s later)"),
 		PG_TS_TEST(test_window_scaled),
 		PG_TS_TEST(test_zero_window_probe),
 	};
