@@ -101,9 +101,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		PG_TS_KNOWN_BUG(test_window_reopens,
-				"pg_tcp_recv_resume reopens a zero window without "
-				"a window update (one leaves ~5 s later)"),
+		PG_TS_TEST(test_window_reopens),
 		PG_TS_TEST(test_window_scaled),
 		PG_TS_TEST(test_zero_window_probe),
 	};
