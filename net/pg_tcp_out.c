@@ -468,7 +468,8 @@ pg_tcp_retransmit_head(struct pg_tcp_conn *c)
 	struct pg_tcp_stats *st = c->stack->stats;
 
 	if (len > 0) {
-		if (pg_tcp_xmit(c, c->snd_una, len, PG_TCP_ACK) != PG_OK)
+		uint8_t fl = PG_TCP_ACK | (len == c->queued ? PG_TCP_PSH : 0);
+		if (pg_tcp_xmit(c, c->snd_una, len, fl) != PG_OK)
 			return 0;
 		st->retrans_segs++;
 		return len;

@@ -90,9 +90,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		PG_TS_TEST(test_time_wait_expiry),
-		PG_TS_KNOWN_BUG(test_time_wait_fin_reacked_and_expiry,
-				"a retransmitted FIN in TIME-WAIT is re-ACKed but "
-				"does not restart 2MSL (RFC 9293 3.10.7.4)"),
+		PG_TS_TEST(test_time_wait_fin_reacked_and_expiry),
 		PG_TS_TEST(test_time_wait_reuse),
 		PG_TS_TEST(test_time_wait_old_syn),
 	};
