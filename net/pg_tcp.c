@@ -306,6 +306,19 @@ pg_tcp_conn_release(struct pg_tcp_conn *c)
 	pg_tcp_conn_free(c);
 }
 
+int
+pg_tcp_unbusy(struct pg_tcp_conn *c)
+{
+	c->flags &= ~PG_TCPF_BUSY;
+	if (c->flags & PG_TCPF_DEAD) {
+		pg_tcp_conn_release(c);
+		return 1;
+	}
+	if (c->flags & PG_TCPF_RESUME)
+		return pg_tcp_deliver_held(c);
+	return 0;
+}
+
 static int
 pg_tcp_attached(const struct pg_tcp_conn *c)
 {
@@ -322,9 +335,10 @@ pg_tcp_conn_done(struct pg_tcp_conn *c, enum pg_tcp_reason why)
 	c->flags |= PG_TCPF_ORPHAN;
 	c->state = PG_TCP_CLOSED;
 	if (attached && c->cb->on_close != NULL) {
+		uint32_t busy = c->flags & PG_TCPF_BUSY;
 		c->flags |= PG_TCPF_BUSY;
 		c->cb->on_close(c, why);
-		c->flags &= ~PG_TCPF_BUSY;
+		c->flags = (c->flags & ~PG_TCPF_BUSY) | busy;
 	}
 	pg_tcp_conn_release(c);
 }
@@ -645,9 +659,12 @@ pg_tcp_queued(const struct pg_tcp_conn *c)
 void
 pg_tcp_recv_resume(struct pg_tcp_conn *c)
 {
-	if (c->held == NULL || (c->flags & PG_TCPF_BUSY))
+	if (c->held == NULL)
 		return;
-	pg_tcp_deliver_held(c);
+	if (c->flags & PG_TCPF_BUSY)
+		c->flags |= PG_TCPF_RESUME;     /* when the stack is done with c */
+	else
+		pg_tcp_deliver_held(c);
 }
 
 /* --- closing ------------------------------------------------------------- */

@@ -305,9 +305,7 @@ pg_tcp_listen_input(struct pg_tcp_stack *s, struct pg_tcp_listener *l,
 		s->stats->passive_opens++;
 		c->flags |= PG_TCPF_BUSY;
 		pg_tcp_conn_input(c, seg, m);
-		c->flags &= ~PG_TCPF_BUSY;
-		if (c->flags & PG_TCPF_DEAD)
-			pg_tcp_conn_release(c);
+		pg_tcp_unbusy(c);
 		return;
 	}
 	if (seg->flags & PG_TCP_SYN)
@@ -479,10 +477,11 @@ pg_tcp_eof(struct pg_tcp_conn *c)
 		c->cb->on_eof(c);
 }
 
-void
+int
 pg_tcp_deliver_held(struct pg_tcp_conn *c)
 {
 	c->flags |= PG_TCPF_BUSY;
+	c->flags &= ~PG_TCPF_RESUME;
 	while (c->held != NULL && pg_tcp_app_reads(c)) {
 		struct rte_mbuf *m = c->held;
 		c->held = pg_tcp_qpriv(m)->qnext;
@@ -498,10 +497,11 @@ pg_tcp_deliver_held(struct pg_tcp_conn *c)
 		pg_tcp_eof(c);
 	if (c->held == NULL && (c->flags & PG_TCPF_CLOSE_DUE))
 		pg_tcp_close_due(c);
-	c->flags &= ~PG_TCPF_BUSY;
+	/* A resume asked from inside these callbacks is this very pass. */
+	c->flags &= ~(PG_TCPF_BUSY | PG_TCPF_RESUME);
 	if (c->flags & PG_TCPF_DEAD) {
 		pg_tcp_conn_release(c);
-		return;
+		return 1;
 	}
 	/* Window update if the freed space is worth announcing. */
 	uint32_t edge = c->rcv_nxt + pg_tcp_rcv_space(c);
@@ -510,6 +510,8 @@ pg_tcp_deliver_held(struct pg_tcp_conn *c)
 	if (SEQ_GEQ(edge, c->rcv_adv + step) && c->state != PG_TCP_TIME_WAIT)
 		c->flags |= PG_TCPF_ACK_NOW;
 	pg_tcp_output(c);
+	pg_tcp_timer_update(c);
+	return 0;
 }
 
 static void
@@ -1084,7 +1086,5 @@ pg_tcp_input(struct pg_netif *nif, struct rte_mbuf *m)
 	}
 	c->flags |= PG_TCPF_BUSY;
 	pg_tcp_conn_input(c, &seg, m);
-	c->flags &= ~PG_TCPF_BUSY;
-	if (c->flags & PG_TCPF_DEAD)
-		pg_tcp_conn_release(c);
+	pg_tcp_unbusy(c);
 }

@@ -75,6 +75,7 @@ enum {
 	PG_TCPF_HASHED    = 1u << 18,
 	PG_TCPF_HALF_OPEN = 1u << 19,  /* counted in its listener's backlog */
 	PG_TCPF_CLOSE_DUE = 1u << 20,  /* on_close waits for held data */
+	PG_TCPF_RESUME    = 1u << 21,  /* recv_resume asked while busy */
 };
 
 /*
@@ -207,6 +208,8 @@ void pg_tcp_set_state(struct pg_tcp_conn *c, enum pg_tcp_state st);
 /* The connection ends: callbacks if attached, then free (or defer). */
 void pg_tcp_conn_done(struct pg_tcp_conn *c, enum pg_tcp_reason why);
 void pg_tcp_conn_release(struct pg_tcp_conn *c);
+/* End of input or timer work on c. Returns 1 when c is gone. */
+int pg_tcp_unbusy(struct pg_tcp_conn *c);
 void pg_tcp_enter_time_wait(struct pg_tcp_conn *c);
 void pg_tcp_close_due(struct pg_tcp_conn *c);
 void pg_tcp_free_queue(struct rte_mbuf *q);
@@ -223,8 +226,8 @@ void pg_tcp_chain_trim(struct rte_mbuf *m, uint32_t len);
 /* --- pg_tcp_in.c -------------------------------------------------------- */
 
 void pg_tcp_input(struct pg_netif *nif, struct rte_mbuf *m);
-/* Deliver held data, then whatever in-order data follows. */
-void pg_tcp_deliver_held(struct pg_tcp_conn *c);
+/* Hand held data to the application again. Returns 1 when c is gone. */
+int pg_tcp_deliver_held(struct pg_tcp_conn *c);
 
 /* --- pg_tcp_out.c ------------------------------------------------------- */
 

@@ -199,10 +199,6 @@ pg_tcp_timer_fire(struct pg_timer *t)
 		c->idle_at = 0;
 		pg_tcp_idle(c);
 	}
-	c->flags &= ~PG_TCPF_BUSY;
-	if (c->flags & PG_TCPF_DEAD) {
-		pg_tcp_conn_release(c);
-		return;
-	}
-	pg_tcp_timer_update(c);
+	if (pg_tcp_unbusy(c) == 0)
+		pg_tcp_timer_update(c);
 }
