@@ -631,19 +631,34 @@ pg_tcp_write(struct pg_tcp_conn *c, const void *buf, uint32_t len)
 {
 	struct pg_tcp_stack *s = c->stack;
 	const uint8_t *p = buf;
+	struct rte_mbuf *head = NULL, *tail = NULL;
 
 	if (!pg_tcp_can_send(c))
 		return PG_ERROR;
+	if (len == 0)
+		return PG_OK;
+	/* All or nothing: one chain, queued only once complete. */
 	while (len > 0) {
 		struct rte_mbuf *m = pg_mbuf_alloc(s->nif->pool, s->nif->holder);
-		if (m == NULL)
+		if (m == NULL) {
+			pg_mbuf_free(head);
 			return PG_ERROR;
-		uint16_t n = (uint16_t)RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
+		}
+		uint16_t n = (uint16_t)RTE_MIN(len,
+					       (uint32_t)rte_pktmbuf_tailroom(m));
 		memcpy(rte_pktmbuf_append(m, n), p, n);
 		p += n;
 		len -= n;
-		pg_tcp_enqueue(c, m);
+		if (head == NULL) {
+			head = m;
+		} else {
+			tail->next = m;
+			head->nb_segs++;
+			head->pkt_len += n;
+		}
+		tail = m;
 	}
+	pg_tcp_enqueue(c, head);
 	if (c->state != PG_TCP_SYN_SENT && c->state != PG_TCP_SYN_RCVD
 	    && !(c->flags & PG_TCPF_BUSY))
 		pg_tcp_output(c);
@@ -785,10 +800,14 @@ void
 pg_tcp_endpoints(const struct pg_tcp_conn *c, uint32_t *laddr,
 		 uint16_t *lport, uint32_t *raddr, uint16_t *rport)
 {
-	*laddr = c->laddr;
-	*lport = rte_be_to_cpu_16(c->lport);
-	*raddr = c->raddr;
-	*rport = rte_be_to_cpu_16(c->rport);
+	if (laddr != NULL)
+		*laddr = c->laddr;
+	if (lport != NULL)
+		*lport = rte_be_to_cpu_16(c->lport);
+	if (raddr != NULL)
+		*raddr = c->raddr;
+	if (rport != NULL)
+		*rport = rte_be_to_cpu_16(c->rport);
 }
 
 void

@@ -154,7 +154,6 @@ pg_tcp_negotiate(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 		c->ts_recent = seg->tsval;
 		c->ts_recent_ms = pg_tcp_now_ms(c->stack);
 	}
-	c->irs = seg->seq;
 	c->rcv_nxt = seg->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
 	c->snd_wnd = seg->wnd;           /* never scaled in a SYN */
@@ -750,9 +749,12 @@ pg_tcp_sndq_drop(struct pg_tcp_conn *c, uint32_t n)
 			pg_mbuf_free(m);
 			continue;
 		}
+		int tail = c->sndq_tail == c->sndq;
 		m = pg_tcp_chain_adj(m, n);
 		pg_tcp_qpriv(m)->qnext = next;
 		c->sndq = m;
+		if (tail)
+			c->sndq_tail = m;       /* the old head may be freed */
 		n = 0;
 	}
 	if (c->sndq == NULL)
@@ -955,6 +957,10 @@ pg_tcp_ack_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 static void
 pg_tcp_rst_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 {
+	/* RFC 1337: a RST must not cut TIME_WAIT short (and with it, data
+	 * acknowledged but still held for the application). */
+	if (c->state == PG_TCP_TIME_WAIT)
+		return;
 	if (seg->seq != c->rcv_nxt) {
 		pg_tcp_challenge_ack(c);    /* RFC 5961 3.2 */
 		return;
@@ -1006,7 +1012,7 @@ pg_tcp_conn_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg,
 		return pg_tcp_rst_input(c, seg);
 	}
 	if (seg->flags & PG_TCP_SYN) {
-		if (c->state == PG_TCP_SYN_RCVD && seg->seq == c->irs
+		if (c->state == PG_TCP_SYN_RCVD && seg->seq == c->rcv_nxt - 1
 		    && !(seg->flags & PG_TCP_ACK)) {
 			pg_tcp_xmit(c, c->iss, 0, PG_TCP_SYN | PG_TCP_ACK);
 		} else {

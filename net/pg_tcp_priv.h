@@ -101,13 +101,19 @@ struct pg_tcp_conn {
 
 	uint32_t iss, snd_una, snd_nxt, snd_max;
 	uint32_t snd_wnd, max_snd_wnd, snd_wl1, snd_wl2;
-	uint32_t irs, rcv_nxt, rcv_adv;
-	uint32_t ts_recent, ts_recent_ms;
+	uint32_t rcv_nxt, rcv_adv;
+	uint32_t ts_recent;
+	/* Timestamps make RTT timing by sequence number unnecessary: one
+	 * field serves either (PG_TCPF_TS tells which). */
+	union {
+		uint32_t ts_recent_ms;      /* when ts_recent was taken (PAWS) */
+		uint32_t rtt_ms;            /* when rtt_seq was sent (Karn) */
+	};
 	uint32_t queued, ooo_bytes, held_bytes;
 
 	uint32_t srtt_us, rttvar_us, rto_ms;
 	uint32_t cwnd, ssthresh, recover;
-	uint32_t rtt_seq, rtt_ms;           /* Karn timing without TS */
+	uint32_t rtt_seq;                   /* Karn timing without TS */
 	uint32_t cc_wmax, cc_epoch_ms, cc_k_ms, cc_west;   /* CUBIC */
 
 	uint32_t rtx_at, ack_at, idle_at;   /* deadlines, stack ms */
