@@ -1,0 +1,236 @@
+/*
+ * Two TCP stacks in one process, joined by the simulated wire and driven
+ * by a virtual clock: the harness of the TCP soak and memory tests.
+ *
+ *   side 0 (client) 198.18.0.1  --- wire end 0 | end 1 ---  198.18.0.2 (server) side 1
+ *
+ * Each side is a netif (worker 0 of 1, MAC 02:00:00:00:00:0n, the peer's
+ * MAC already in its own neighbour table) and a stack on it. The run loop
+ * delivers what the wire has due, runs the stacks' timers, lets the test
+ * act (its step function), then jumps the clock to the earliest next event:
+ * a frame arriving, a stack timer, or a wake-up the step asked for. Nothing
+ * reads the real clock, so a run is a function of the wire's seed, the
+ * stacks' secrets and what the test does.
+ *
+ * Include after tests/unit/pg_test.h (it uses pg_test_pool).
+ */
+#ifndef PG_TCP_SIM_H
+#define PG_TCP_SIM_H
+
+#include <rte_byteorder.h>
+
+#include "net/pg_driver_sim.h"
+#include "net/pg_neigh.h"
+#include "net/pg_netif.h"
+#include "net/pg_tcp.h"
+
+#define PG_TCP_SIM_CLIENT 0
+#define PG_TCP_SIM_SERVER 1
+#define PG_TCP_SIM_IP(side) RTE_BE32(RTE_IPV4(198, 18, 0, (side) + 1))
+#define PG_TCP_SIM_MS       UINT64_C(1000000)
+#define PG_TCP_SIM_START_NS (1000 * PG_TCP_SIM_MS)  /* virtual t0 */
+/* Passes at one instant before the loop calls it a livelock. */
+#define PG_TCP_SIM_SPIN_MAX 1000
+
+struct pg_tcp_sim_side {
+	struct pg_netif nif;
+	struct pg_stats stats;
+	struct pg_neigh_table *neigh;
+	struct pg_tcp_stack *stack;
+	struct pg_tcp_stats tcp_stats;
+};
+
+struct pg_tcp_sim {
+	struct pg_sim_wire *wire;
+	struct pg_tcp_sim_side side[2];
+	uint64_t now_ns;
+	uint64_t passes;
+};
+
+/* How pg_tcp_sim_run ended. */
+enum pg_tcp_sim_end {
+	PG_TCP_SIM_DONE,       /* the step function said so */
+	PG_TCP_SIM_DEADLINE,   /* the next event lies past the deadline */
+	PG_TCP_SIM_IDLE,       /* nothing will ever happen again */
+	PG_TCP_SIM_SPIN,       /* the clock stopped moving: a livelock */
+};
+
+static const char *const pg_tcp_sim_end_names[] = {
+	"done", "deadline passed", "idle (no event pending)",
+	"livelock (clock stuck)",
+};
+
+/*
+ * Called once per pass, after frames and timers at s->now_ns were
+ * handled. Return 1 to stop the run. Lower *wake to be called again at
+ * that time even if nothing else happens then.
+ */
+typedef int (*pg_tcp_sim_step_fn)(struct pg_tcp_sim *s, void *arg,
+				  uint64_t *wake);
+
+static inline void
+pg_tcp_sim_set_time(struct pg_tcp_sim *s, uint64_t now_ns)
+{
+	s->now_ns = now_ns;
+	pg_sim_wire_set_time(s->wire, now_ns);
+	for (unsigned i = 0; i < 2; i++)
+		s->side[i].nif.now_ns = now_ns;
+}
+
+static inline int
+pg_tcp_sim_side_init(struct pg_tcp_sim *s, unsigned i, unsigned mtu,
+		     const struct pg_tcp_conf *conf, const char **err)
+{
+	struct pg_tcp_sim_side *sd = &s->side[i];
+	struct rte_ether_addr mac = {{ 0x02, 0, 0, 0, 0, (uint8_t)(i + 1) }};
+	struct rte_ether_addr peer = {{ 0x02, 0, 0, 0, 0, (uint8_t)(2 - i) }};
+
+	sd->neigh = calloc(1, pg_neigh_table_size());
+	if (sd->neigh == NULL) {
+		*err = "out of memory for a neighbour table";
+		return PG_ERROR;
+	}
+	pg_neigh_init(sd->neigh);
+	pg_netif_init(&sd->nif, 0, 1, &mac, PG_TCP_SIM_IP(i), 24, 0, mtu);
+	sd->nif.drv = pg_sim_wire_end(s->wire, i, sd->nif.holder);
+	sd->nif.pool = pg_test_pool;
+	sd->nif.stats = &sd->stats;
+	sd->nif.neigh = sd->neigh;
+	sd->nif.now_ns = s->now_ns;
+	pg_neigh_update(sd->neigh, PG_TCP_SIM_IP(!i), &peer, s->now_ns, 1,
+			sd->nif.holder);
+	sd->stack = pg_tcp_stack_create(&sd->nif, conf, &sd->tcp_stats, err);
+	return sd->stack != NULL ? PG_OK : PG_ERROR;
+}
+
+/*
+ * Free the stacks (on_close PG_TCP_SHUTDOWN for what is still open), the
+ * netifs' batches, the wire and every frame on it. Safe on a partly
+ * initialised harness.
+ */
+static inline void
+pg_tcp_sim_fini(struct pg_tcp_sim *s)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		struct pg_tcp_sim_side *sd = &s->side[i];
+		if (sd->stack != NULL)
+			pg_tcp_stack_destroy(sd->stack);
+		sd->stack = NULL;
+		if (sd->nif.drv != NULL)
+			pg_netif_close(&sd->nif);
+		free(sd->neigh);
+		sd->neigh = NULL;
+	}
+	pg_sim_wire_destroy(s->wire);
+	s->wire = NULL;
+}
+
+/*
+ * Set up both sides over a wire configured by wc; conf[i] configures side
+ * i's stack (give it fixed secrets for a deterministic run). PG_OK, or
+ * PG_ERROR with *err saying why (the harness is then freed).
+ */
+static inline int
+pg_tcp_sim_init(struct pg_tcp_sim *s, const struct pg_sim_conf *wc,
+		unsigned mtu, const struct pg_tcp_conf *conf[2],
+		const char **err)
+{
+	memset(s, 0, sizeof(*s));
+	s->wire = pg_sim_wire_create(wc, pg_test_pool);
+	if (s->wire == NULL) {
+		*err = "out of memory for the wire";
+		return PG_ERROR;
+	}
+	pg_tcp_sim_set_time(s, PG_TCP_SIM_START_NS);
+	for (unsigned i = 0; i < 2; i++)
+		if (pg_tcp_sim_side_init(s, i, mtu, conf[i], err) != PG_OK) {
+			pg_tcp_sim_fini(s);
+			return PG_ERROR;
+		}
+	return PG_OK;
+}
+
+/*
+ * The receive half of pg_netif_poll without its clock: pg_netif_poll sets
+ * now_ns from the real clock, which would break the virtual one. A
+ * single-worker netif has no steering ring to drain.
+ */
+static inline unsigned
+pg_tcp_sim_rx(struct pg_netif *nif)
+{
+	struct rte_mbuf *pkts[PG_BURST];
+	unsigned total = 0;
+	uint16_t n;
+
+	do {
+		n = pg_driver_rx(nif->drv, pkts, PG_BURST);
+		for (uint16_t i = 0; i < n; i++) {
+			PG_STAT_INC(nif->stats, rx_pkts);
+			PG_STAT_ADD(nif->stats, rx_bytes, pkts[i]->pkt_len);
+			pg_eth_input(nif, pkts[i]);
+		}
+		total += n;
+	} while (n == PG_BURST);
+	return total;
+}
+
+static inline void
+pg_tcp_sim_flush(struct pg_tcp_sim *s)
+{
+	for (unsigned i = 0; i < 2; i++)
+		pg_netif_flush(&s->side[i].nif);
+}
+
+/* Earliest of the wire's next delivery, both stacks' timers and wake. */
+static inline uint64_t
+pg_tcp_sim_next(const struct pg_tcp_sim *s, uint64_t wake)
+{
+	uint64_t t = pg_sim_wire_next_event(s->wire);
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t st = pg_tcp_stack_next_timer(s->side[i].stack);
+		if (st < t)
+			t = st;
+	}
+	return wake < t ? wake : t;
+}
+
+/*
+ * Run until step returns 1 or the next event lies past deadline_ns
+ * (virtual). step may be NULL (run until idle or the deadline).
+ */
+static inline enum pg_tcp_sim_end
+pg_tcp_sim_run(struct pg_tcp_sim *s, pg_tcp_sim_step_fn step, void *arg,
+	       uint64_t deadline_ns)
+{
+	unsigned spin = 0;
+
+	for (;;) {
+		uint64_t wake = UINT64_MAX;
+		unsigned work = 0;
+
+		s->passes++;
+		for (unsigned i = 0; i < 2; i++)
+			work += pg_tcp_sim_rx(&s->side[i].nif);
+		pg_tcp_sim_flush(s);
+		for (unsigned i = 0; i < 2; i++)
+			work += pg_tcp_stack_poll(s->side[i].stack);
+		pg_tcp_sim_flush(s);
+		if (step != NULL && step(s, arg, &wake))
+			return PG_TCP_SIM_DONE;
+		pg_tcp_sim_flush(s);
+
+		uint64_t next = pg_tcp_sim_next(s, wake);
+		if (next == UINT64_MAX)
+			return PG_TCP_SIM_IDLE;
+		if (next > deadline_ns)
+			return PG_TCP_SIM_DEADLINE;
+		if (next > s->now_ns) {
+			pg_tcp_sim_set_time(s, next);
+			spin = 0;
+		} else if (work == 0 && ++spin > PG_TCP_SIM_SPIN_MAX) {
+			return PG_TCP_SIM_SPIN;
+		}
+	}
+}
+
+#endif
