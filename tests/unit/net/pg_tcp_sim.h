@@ -97,6 +97,7 @@ pg_tcp_sim_side_init(struct pg_tcp_sim *s, unsigned i, unsigned mtu,
 	sd->nif.stats = &sd->stats;
 	sd->nif.neigh = sd->neigh;
 	sd->nif.now_ns = s->now_ns;
+	sd->nif.sim_clock = 1;
 	pg_neigh_update(sd->neigh, PG_TCP_SIM_IP(!i), &peer, s->now_ns, 1,
 			sd->nif.holder);
 	sd->stack = pg_tcp_stack_create(&sd->nif, conf, &sd->tcp_stats, err);
@@ -150,30 +151,6 @@ pg_tcp_sim_init(struct pg_tcp_sim *s, const struct pg_sim_conf *wc,
 	return PG_OK;
 }
 
-/*
- * The receive half of pg_netif_poll without its clock: pg_netif_poll sets
- * now_ns from the real clock, which would break the virtual one. A
- * single-worker netif has no steering ring to drain.
- */
-static inline unsigned
-pg_tcp_sim_rx(struct pg_netif *nif)
-{
-	struct rte_mbuf *pkts[PG_BURST];
-	unsigned total = 0;
-	uint16_t n;
-
-	do {
-		n = pg_driver_rx(nif->drv, pkts, PG_BURST);
-		for (uint16_t i = 0; i < n; i++) {
-			PG_STAT_INC(nif->stats, rx_pkts);
-			PG_STAT_ADD(nif->stats, rx_bytes, pkts[i]->pkt_len);
-			pg_eth_input(nif, pkts[i]);
-		}
-		total += n;
-	} while (n == PG_BURST);
-	return total;
-}
-
 static inline void
 pg_tcp_sim_flush(struct pg_tcp_sim *s)
 {
@@ -210,8 +187,7 @@ pg_tcp_sim_run(struct pg_tcp_sim *s, pg_tcp_sim_step_fn step, void *arg,
 
 		s->passes++;
 		for (unsigned i = 0; i < 2; i++)
-			work += pg_tcp_sim_rx(&s->side[i].nif);
-		pg_tcp_sim_flush(s);
+			work += pg_netif_poll(&s->side[i].nif);
 		for (unsigned i = 0; i < 2; i++)
 			work += pg_tcp_stack_poll(s->side[i].stack);
 		pg_tcp_sim_flush(s);

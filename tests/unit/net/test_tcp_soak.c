@@ -244,9 +244,10 @@ static int
 soak_on_accept(struct pg_tcp_conn *c, void *listen_ctx)
 {
 	struct soak *sk = listen_ctx;
-	uint16_t rport;
+	uint32_t la, ra;
+	uint16_t lp, rport;
 
-	pg_tcp_endpoints(c, NULL, NULL, NULL, &rport);
+	pg_tcp_endpoints(c, &la, &lp, &ra, &rport);
 	for (unsigned k = 0; k < sk->plan.nconns; k++) {
 		struct soak_end *cl = &sk->end[k][0];
 		if (cl->lport == rport && !sk->end[k][1].opened) {
@@ -404,8 +405,11 @@ soak_connect(struct soak *sk, unsigned k)
 			      &soak_cb, e, &o, &err);
 	if (e->c == NULL)
 		soak_failf(sk, "conn %u: pg_tcp_connect: %s", k, err);
-	else
-		pg_tcp_endpoints(e->c, NULL, &e->lport, NULL, NULL);
+	else {
+		uint32_t la, ra;
+		uint16_t rp;
+		pg_tcp_endpoints(e->c, &la, &e->lport, &ra, &rp);
+	}
 }
 
 /* Resume refused data whose time has come; ask to be woken for the rest. */
