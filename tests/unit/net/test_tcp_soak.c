@@ -15,6 +15,7 @@
  */
 #include "tests/unit/pg_test.h"
 
+#include "net/pg_tcp_priv.h"
 #include "tests/unit/net/pg_tcp_sim.h"
 #include "tests/unit/net/pg_tcp_soak_plan.h"
 
@@ -420,10 +421,10 @@ soak_resume_due(struct soak *sk, struct soak_end *e, uint64_t *wake)
 		return;
 	if (e->refuse_until <= sk->sim.now_ns) {
 		e->refuse_until = 0;
-		pg_tcp_recv_resume(e->c);
-	} else if (e->refuse_until < *wake) {
-		*wake = e->refuse_until;
+		pg_tcp_recv_resume(e->c);     /* may start the next episode */
 	}
+	if (e->refuse_until != 0 && e->refuse_until < *wake)
+		*wake = e->refuse_until;
 }
 
 /* TIME_WAIT must last time_wait_ms: note when a held end enters it. */
@@ -487,6 +488,22 @@ soak_conf(const struct soak_plan *p, unsigned side, struct pg_tcp_conf *c)
 	c->secret[1] = p->seed * 3 + side + 1;
 }
 
+/* The control block's sequence space, for whoever debugs a failure. */
+static int
+soak_describe_tcb(const struct pg_tcp_conn *c, char *buf, size_t n)
+{
+	return snprintf(buf, n, "\n#     tcb: flags 0x%x snd_una +%u snd_nxt "
+			"+%u snd_max +%u rcv_nxt +%u rcv_adv +%u cwnd %u "
+			"ssthresh %u mss %u dupacks %u backoff %u rtx_at %u "
+			"ack_at %u idle_at %u timer %s",
+			c->flags, c->snd_una - c->iss, c->snd_nxt - c->iss,
+			c->snd_max - c->iss, c->rcv_nxt - c->irs,
+			c->rcv_adv - c->irs, c->cwnd, c->ssthresh, c->mss,
+			c->dupacks, c->backoff, c->rtx_at, c->ack_at,
+			c->idle_at, pg_timer_armed(&c->timer) ? "armed"
+			: "not armed");
+}
+
 /* One line per end: where it stands when a run went wrong. */
 static int
 soak_describe_ends(struct soak *sk, char *buf, size_t n)
@@ -512,6 +529,9 @@ soak_describe_ends(struct soak *sk, char *buf, size_t n)
 				e->closes ? pg_tcp_reason_names[e->reason] : "-",
 				inf.queued, inf.in_flight, inf.held_bytes,
 				inf.snd_wnd, inf.rto_ms, inf.retransmits);
+			if (e->c != NULL && (size_t)k < n)
+				k += soak_describe_tcb(e->c, buf + k,
+						       n - (size_t)k);
 		}
 	return k;
 }
@@ -615,9 +635,18 @@ report:
 		pg_tcp_unlisten(sk->listener);
 	pg_tcp_sim_fini(&sk->sim);
 	unsigned avail = rte_mempool_avail_count(pg_test_pool);
-	if (avail != PG_TEST_MBUFS && k == 0)
-		k = snprintf(report, n, "# seed %" PRIu64 " FAILED: %u mbufs "
-			     "leaked", seed, PG_TEST_MBUFS - avail);
+	if (avail != PG_TEST_MBUFS) {
+		if (k == 0)
+			k = snprintf(report, n, "# seed %" PRIu64 " FAILED: ",
+				     seed);
+		else if ((size_t)k < n)
+			k += snprintf(report + k, n - (size_t)k, "\n#   ");
+		if ((size_t)k < n)
+			k += snprintf(report + k, n - (size_t)k, "%u mbufs "
+				      "leaked (out of the pool after both "
+				      "stacks and the wire were destroyed)",
+				      PG_TEST_MBUFS - avail);
+	}
 	if (k > 0 && (size_t)k < n) {
 		k += snprintf(report + k, n - (size_t)k, "\n#   ");
 		plan_describe(&sk->plan, report + k, n - (size_t)k);
@@ -703,5 +732,9 @@ main(void)
 		cmocka_unit_test(test_soak),
 	};
 	pg_test_eal();
+	/* A replay of one seed is that seed alone. */
+	if (getenv("PG_SOAK_SEED") != NULL)
+		return cmocka_run_group_tests_name("tcp soak", tests + 1, NULL,
+						   NULL);
 	return cmocka_run_group_tests_name("tcp soak", tests, NULL, NULL);
 }
