@@ -26,7 +26,8 @@
 
 #define PG_TCP_SIM_CLIENT 0
 #define PG_TCP_SIM_SERVER 1
-#define PG_TCP_SIM_IP(side) RTE_BE32(RTE_IPV4(198, 18, 0, (side) + 1))
+#define PG_TCP_SIM_IP(side) \
+	rte_cpu_to_be_32((uint32_t)198 << 24 | 18u << 16 | ((side) + 1u))
 #define PG_TCP_SIM_MS       UINT64_C(1000000)
 #define PG_TCP_SIM_START_NS (1000 * PG_TCP_SIM_MS)  /* virtual t0 */
 /* Passes at one instant before the loop calls it a livelock. */
