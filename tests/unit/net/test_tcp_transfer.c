@@ -131,7 +131,7 @@ run(const struct pg_sim_conf *wc, uint64_t up, uint64_t down)
 	const char *err;
 
 	pg_tcp_conf_default(&conf);
-	conf.time_wait_ms = 1000;
+	conf.time_wait_ms = 30000;
 	struct pg_sim_wire *w = pg_sim_wire_create(wc, pg_test_pool);
 	side_init(&a, 1, CLIENT_IP, pg_sim_wire_end(w, 0, 1), SERVER_IP, &conf);
 	side_init(&b, 2, SERVER_IP, pg_sim_wire_end(w, 1, 2), CLIENT_IP, &conf);
