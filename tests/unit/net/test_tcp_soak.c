@@ -9,6 +9,7 @@
  *   PG_SOAK_SCENARIOS=N   run seeds 1..N (default 10000)
  *   PG_SOAK_SEED=S        run seed S alone, describing it
  *   PG_SOAK_VERBOSE=1     describe every scenario
+ *   PG_SOAK_SHOW=N        print the first N failures (default 20)
  *
  * A failure prints its seed, its parameters and what went wrong; the
  * seed replays it exactly.
@@ -699,7 +700,7 @@ test_soak(void **state)
 		}
 		if (soak_run(seed, &tot, report, sizeof(report)) == 0)
 			continue;
-		if (failed++ < SOAK_FAILS_SHOWN)
+		if (failed++ < env_u64("PG_SOAK_SHOW", SOAK_FAILS_SHOWN))
 			printf("%s\n", report);
 		/* Leaks shrink the pool under the next seeds: stop in time. */
 		if (rte_mempool_avail_count(pg_test_pool) + SOAK_LEAK_MAX
