@@ -18,6 +18,7 @@
 #define PG_TCP_SIM_H
 
 #include <rte_byteorder.h>
+#include <rte_tcp.h>
 
 #include "net/pg_driver_sim.h"
 #include "net/pg_neigh.h"
@@ -33,7 +34,18 @@
 /* Passes at one instant before the loop calls it a livelock. */
 #define PG_TCP_SIM_SPIN_MAX 1000
 
+struct pg_tcp_sim;
+
+/* A driver in front of a wire end that can print every frame it passes. */
+struct pg_tcp_sim_tap {
+	struct pg_driver base;
+	struct pg_driver *wire;
+	struct pg_tcp_sim *sim;
+	unsigned side;
+};
+
 struct pg_tcp_sim_side {
+	struct pg_tcp_sim_tap tap;
 	struct pg_netif nif;
 	struct pg_stats stats;
 	struct pg_neigh_table *neigh;
@@ -46,6 +58,7 @@ struct pg_tcp_sim {
 	struct pg_tcp_sim_side side[2];
 	uint64_t now_ns;
 	uint64_t passes;
+	int trace;                 /* print every TCP segment sent and received */
 };
 
 /* How pg_tcp_sim_run ended. */
@@ -78,6 +91,65 @@ pg_tcp_sim_set_time(struct pg_tcp_sim *s, uint64_t now_ns)
 		s->side[i].nif.now_ns = now_ns;
 }
 
+/* --- trace --------------------------------------------------------------- */
+
+/* One line per TCP segment: time, direction, flags, seq, ack, window, length. */
+static inline void
+pg_tcp_sim_trace(const struct pg_tcp_sim *s, unsigned side, const char *what,
+		 struct rte_mbuf *m)
+{
+	static const char dirs[2][3] = { "c>", "s>" };
+	char fl[7] = "------";
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_tcp_hdr *th;
+	uint32_t hl;
+
+	if (m->data_len < sizeof(struct rte_ether_hdr) + sizeof(*ip))
+		return;
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+				     sizeof(struct rte_ether_hdr));
+	hl = rte_ipv4_hdr_len(ip);
+	if (ip->next_proto_id != IPPROTO_TCP
+	    || m->data_len < sizeof(struct rte_ether_hdr) + hl + sizeof(*th))
+		return;
+	th = (const struct rte_tcp_hdr *)((const char *)ip + hl);
+	for (unsigned i = 0; i < 6; i++)
+		if (th->tcp_flags & (1u << i))
+			fl[5 - i] = "UAPRSF"[5 - i];
+	printf("# %12.6f %s %s %s %5u>%-5u seq %10u ack %10u wnd %5u len %u\n",
+	       (double)(s->now_ns - PG_TCP_SIM_START_NS) / 1e6, what,
+	       dirs[side], fl, rte_be_to_cpu_16(th->src_port),
+	       rte_be_to_cpu_16(th->dst_port), rte_be_to_cpu_32(th->sent_seq),
+	       rte_be_to_cpu_32(th->recv_ack), rte_be_to_cpu_16(th->rx_win),
+	       rte_be_to_cpu_16(ip->total_length) - hl
+	       - (uint32_t)(th->data_off >> 4) * 4);
+}
+
+static inline uint16_t
+pg_tcp_sim_tap_rx(struct pg_driver *d, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct pg_tcp_sim_tap *t = (struct pg_tcp_sim_tap *)d;
+	uint16_t k = pg_driver_rx(t->wire, pkts, n);
+	for (uint16_t i = 0; t->sim->trace && i < k; i++)
+		pg_tcp_sim_trace(t->sim, !t->side, "recv", pkts[i]);
+	return k;
+}
+
+static inline uint16_t
+pg_tcp_sim_tap_tx(struct pg_driver *d, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct pg_tcp_sim_tap *t = (struct pg_tcp_sim_tap *)d;
+	for (uint16_t i = 0; t->sim->trace && i < n; i++)
+		pg_tcp_sim_trace(t->sim, t->side, "send", pkts[i]);
+	return pg_driver_tx(t->wire, pkts, n);
+}
+
+static const struct pg_driver_ops pg_tcp_sim_tap_ops = {
+	pg_tcp_sim_tap_rx, pg_tcp_sim_tap_tx, NULL
+};
+
+/* --- setup --------------------------------------------------------------- */
+
 static inline int
 pg_tcp_sim_side_init(struct pg_tcp_sim *s, unsigned i, unsigned mtu,
 		     const struct pg_tcp_conf *conf, const char **err)
@@ -93,7 +165,12 @@ pg_tcp_sim_side_init(struct pg_tcp_sim *s, unsigned i, unsigned mtu,
 	}
 	pg_neigh_init(sd->neigh);
 	pg_netif_init(&sd->nif, 0, 1, &mac, PG_TCP_SIM_IP(i), 24, 0, mtu);
-	sd->nif.drv = pg_sim_wire_end(s->wire, i, sd->nif.holder);
+	sd->tap.base.ops = &pg_tcp_sim_tap_ops;
+	sd->tap.base.holder = sd->nif.holder;
+	sd->tap.wire = pg_sim_wire_end(s->wire, i, sd->nif.holder);
+	sd->tap.sim = s;
+	sd->tap.side = i;
+	sd->nif.drv = &sd->tap.base;
 	sd->nif.pool = pg_test_pool;
 	sd->nif.stats = &sd->stats;
 	sd->nif.neigh = sd->neigh;

@@ -10,6 +10,7 @@
  *   PG_SOAK_SEED=S        run seed S alone, describing it
  *   PG_SOAK_VERBOSE=1     describe every scenario
  *   PG_SOAK_SHOW=N        print the first N failures (default 20)
+ *   PG_SOAK_TRACE=1       print every TCP segment sent and received
  *
  * A failure prints its seed, its parameters and what went wrong; the
  * seed replays it exactly.
@@ -557,6 +558,8 @@ soak_check_time_wait(struct soak *sk)
 		}
 }
 
+static uint64_t env_u64(const char *name, uint64_t dflt);
+
 /* Totals over a batch, for the summary line. */
 struct soak_totals {
 	uint64_t virtual_ns, passes, bytes, segs, retrans;
@@ -591,6 +594,7 @@ soak_run(uint64_t seed, struct soak_totals *tot, char *report, size_t n)
 		goto report;
 	}
 	sk->start_ns = sk->sim.now_ns;
+	sk->sim.trace = env_u64("PG_SOAK_TRACE", 0) != 0;
 	sk->listener = pg_tcp_listen(sk->sim.side[1].stack, SOAK_PORT, &soak_cb,
 				     sk, &lo, &err);
 	if (sk->listener == NULL)
