@@ -125,7 +125,12 @@ plan_draw(struct soak_plan *p, uint64_t seed)
 				: (uint32_t)rnd_log(&r, 16384, 1u << 20);
 	p->hiwat = (uint32_t)RTE_MIN(64u * 1024, RTE_MAX(4096u, 48 * mss));
 	p->lowat = p->hiwat / (2 + rnd_below(&r, 7));
-	p->time_wait_ms = 100 + rnd_below(&r, 1900);
+	/*
+	 * Short next to the default 60 s, yet long enough that a peer's FIN
+	 * retransmitted through a run of losses (RTO 200 ms doubling) still
+	 * meets the TIME_WAIT end, not a RST: 7 losses in a row take 25 s.
+	 */
+	p->time_wait_ms = 30000 + rnd_below(&r, 30000);
 	p->resume = (uint8_t)rnd_below(&r, 2);
 	p->send_mix = (uint8_t)rnd_below(&r, 3);
 	p->cc = rnd_chance(&r, 0.5) ? PG_TCP_CC_CUBIC : PG_TCP_CC_NEWRENO;
