@@ -341,16 +341,35 @@ pg_tcp_set_state(struct pg_tcp_conn *c, enum pg_tcp_state st)
 void
 pg_tcp_enter_time_wait(struct pg_tcp_conn *c)
 {
-	int attached = pg_tcp_attached(c);
 	c->state = PG_TCP_TIME_WAIT;
-	c->flags |= PG_TCPF_ORPHAN;
 	pg_tcp_free_queue(c->sndq);
 	c->sndq = c->sndq_tail = NULL;
 	c->queued = 0;
 	c->rtx_at = 0;
 	c->idle_at = pg_tcp_now_ms(c->stack) + c->stack->conf.time_wait_ms;
 	pg_tcp_timer_update(c);
-	if (attached && c->cb->on_close != NULL)
+	pg_tcp_close_due(c);
+}
+
+/*
+ * Both directions are done: on_close(PG_TCP_DONE), unless the application
+ * still has refused data to take; then it comes after the last of it
+ * (pg_tcp_deliver_held), the control block waiting in TIME_WAIT.
+ */
+void
+pg_tcp_close_due(struct pg_tcp_conn *c)
+{
+	if (!pg_tcp_attached(c)) {
+		c->flags |= PG_TCPF_ORPHAN;
+		return;
+	}
+	if (c->held != NULL) {
+		c->flags |= PG_TCPF_CLOSE_DUE;
+		return;
+	}
+	c->flags &= ~PG_TCPF_CLOSE_DUE;
+	c->flags |= PG_TCPF_ORPHAN;
+	if (c->cb->on_close != NULL)
 		c->cb->on_close(c, PG_TCP_DONE);
 }
 

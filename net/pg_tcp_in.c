@@ -317,6 +317,22 @@ pg_tcp_listen_input(struct pg_tcp_stack *s, struct pg_tcp_listener *l,
 
 /* --- SYN_SENT --------------------------------------------------------------- */
 
+/*
+ * The handshake's RTT: from the echoed timestamp, or the SYN's send time
+ * when it went once (Karn). If it went more than once and nothing could
+ * be measured, the RTO starts at 3 s (RFC 6298 5.7).
+ */
+static void
+pg_tcp_handshake_rtt(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
+{
+	if ((c->flags & PG_TCPF_TS) && seg->has_ts && seg->tsecr != 0)
+		pg_tcp_rtt_sample(c, (pg_tcp_tsval(c) - seg->tsecr) * 1000);
+	else if (c->backoff == 0)
+		pg_tcp_rtt_sample(c, (pg_tcp_now_ms(c->stack) - c->rtt_ms) * 1000);
+	else if (c->srtt_us == 0)
+		c->rto_ms = RTE_MAX(3000u, c->stack->conf.rto_min_ms);
+}
+
 static void
 pg_tcp_syn_sent_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg,
 		      struct rte_mbuf *m)
@@ -349,10 +365,7 @@ pg_tcp_syn_sent_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg,
 		pg_tcp_xmit(c, c->iss, 0, PG_TCP_SYN | PG_TCP_ACK);
 		return;
 	}
-	if ((c->flags & PG_TCPF_TS) && seg->tsecr != 0)
-		pg_tcp_rtt_sample(c, (pg_tcp_tsval(c) - seg->tsecr) * 1000);
-	else if (c->backoff == 0)
-		pg_tcp_rtt_sample(c, (pg_tcp_now_ms(s) - c->rtt_ms) * 1000);
+	pg_tcp_handshake_rtt(c, seg);
 	c->snd_una = seg->ack;
 	c->backoff = 0;
 	c->rtx_at = 0;
@@ -483,6 +496,8 @@ pg_tcp_deliver_held(struct pg_tcp_conn *c)
 	}
 	if (c->held == NULL && (c->flags & PG_TCPF_EOF_DUE))
 		pg_tcp_eof(c);
+	if (c->held == NULL && (c->flags & PG_TCPF_CLOSE_DUE))
+		pg_tcp_close_due(c);
 	c->flags &= ~PG_TCPF_BUSY;
 	if (c->flags & PG_TCPF_DEAD) {
 		pg_tcp_conn_release(c);
@@ -758,6 +773,11 @@ pg_tcp_fin_acked(struct pg_tcp_conn *c)
 		pg_tcp_enter_time_wait(c);
 		return 0;
 	case PG_TCP_LAST_ACK:
+		if (c->held != NULL) {
+			/* Refused data still to hand over: wait for it. */
+			pg_tcp_enter_time_wait(c);
+			return 0;
+		}
 		pg_tcp_conn_done(c, PG_TCP_DONE);
 		return 1;
 	default:
@@ -864,12 +884,11 @@ pg_tcp_ack_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 			pg_tcp_reset_reply(c->stack, seg);
 			return 1;
 		}
+		pg_tcp_handshake_rtt(c, seg);
 		c->snd_una = c->iss + 1;
 		c->backoff = 0;
 		c->rtx_at = 0;
 		pg_tcp_set_state(c, PG_TCP_ESTABLISHED);
-		if ((c->flags & PG_TCPF_TS) && seg->has_ts && seg->tsecr != 0)
-			pg_tcp_rtt_sample(c, (pg_tcp_tsval(c) - seg->tsecr) * 1000);
 		c->snd_wnd = seg->wnd << c->snd_ws;
 		c->max_snd_wnd = c->snd_wnd;
 		c->snd_wl1 = seg->seq;
@@ -961,9 +980,23 @@ pg_tcp_conn_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg,
 		pg_tcp_send_ack(c);
 		return pg_netif_drop(s->nif, m, PG_DROP_tcp_paws);
 	}
+	if (c->state == PG_TCP_TIME_WAIT && (seg->flags & PG_TCP_FIN)
+	    && !(seg->flags & (PG_TCP_RST | PG_TCP_SYN))) {
+		/* The peer lost our last ACK (RFC 9293 3.10.7.4: ACK it and
+		 * restart the 2MSL timeout). */
+		pg_tcp_send_ack(c);
+		c->idle_at = pg_tcp_now_ms(s) + s->conf.time_wait_ms;
+		pg_tcp_timer_update(c);
+		return pg_netif_drop(s->nif, m, PG_DROP_tcp_invalid);
+	}
 	if (!pg_tcp_acceptable(c, seg)) {
-		if (!(seg->flags & PG_TCP_RST))
+		/* Data gets its ACK at once (ours was lost); bare segments
+		 * share the challenge budget, or two stacks could bounce
+		 * ACKs at each other forever. */
+		if (seg->plen > 0 || (seg->flags & (PG_TCP_SYN | PG_TCP_FIN)))
 			pg_tcp_send_ack(c);
+		else if (!(seg->flags & PG_TCP_RST))
+			pg_tcp_challenge_ack(c);
 		return pg_netif_drop(s->nif, m, PG_DROP_tcp_invalid);
 	}
 	if (seg->flags & PG_TCP_RST) {

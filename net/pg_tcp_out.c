@@ -468,7 +468,8 @@ pg_tcp_retransmit_head(struct pg_tcp_conn *c)
 	struct pg_tcp_stats *st = c->stack->stats;
 
 	if (len > 0) {
-		if (pg_tcp_xmit(c, c->snd_una, len, PG_TCP_ACK) != PG_OK)
+		uint8_t fl = PG_TCP_ACK | (len == c->queued ? PG_TCP_PSH : 0);
+		if (pg_tcp_xmit(c, c->snd_una, len, fl) != PG_OK)
 			return 0;
 		st->retrans_segs++;
 		return len;
@@ -484,10 +485,15 @@ pg_tcp_retransmit_head(struct pg_tcp_conn *c)
 
 /* --- segments without payload ---------------------------------------------- */
 
+/*
+ * A pure ACK carries snd_max, not snd_nxt: after an RTO pulled snd_nxt
+ * back, the peer's RCV.NXT may already be past it, and it would find the
+ * ACK outside its window and ignore it (as BSD does, tcp_output.c).
+ */
 void
 pg_tcp_send_ack(struct pg_tcp_conn *c)
 {
-	pg_tcp_xmit(c, c->snd_nxt, 0, PG_TCP_ACK);
+	pg_tcp_xmit(c, c->snd_max, 0, PG_TCP_ACK);
 }
 
 void
@@ -502,6 +508,8 @@ pg_tcp_send_syn(struct pg_tcp_conn *c)
 	uint8_t fl = c->state == PG_TCP_SYN_SENT ? PG_TCP_SYN
 						 : PG_TCP_SYN | PG_TCP_ACK;
 	pg_tcp_xmit(c, c->iss, 0, fl);
+	if (c->backoff == 0)
+		c->rtt_ms = pg_tcp_now_ms(c->stack);
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	if (c->rtx_at == 0)
 		pg_tcp_rtx_arm(c);

@@ -74,6 +74,7 @@ enum {
 	PG_TCPF_PERSIST   = 1u << 17,  /* zero-window probing */
 	PG_TCPF_HASHED    = 1u << 18,
 	PG_TCPF_HALF_OPEN = 1u << 19,  /* counted in its listener's backlog */
+	PG_TCPF_CLOSE_DUE = 1u << 20,  /* on_close waits for held data */
 };
 
 /*
@@ -207,6 +208,7 @@ void pg_tcp_set_state(struct pg_tcp_conn *c, enum pg_tcp_state st);
 void pg_tcp_conn_done(struct pg_tcp_conn *c, enum pg_tcp_reason why);
 void pg_tcp_conn_release(struct pg_tcp_conn *c);
 void pg_tcp_enter_time_wait(struct pg_tcp_conn *c);
+void pg_tcp_close_due(struct pg_tcp_conn *c);
 void pg_tcp_free_queue(struct rte_mbuf *q);
 struct pg_tcp_listener *pg_tcp_find_listener(struct pg_tcp_stack *s,
 					     uint16_t nport);

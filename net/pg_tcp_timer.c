@@ -156,8 +156,8 @@ pg_tcp_idle(struct pg_tcp_conn *c)
 
 	switch (c->state) {
 	case PG_TCP_TIME_WAIT:
-		c->flags |= PG_TCPF_ORPHAN;
-		pg_tcp_conn_release(c);
+		/* An application that never took its refused data loses it. */
+		pg_tcp_conn_done(c, PG_TCP_DONE);
 		return;
 	case PG_TCP_FIN_WAIT_2:
 		if (c->flags & PG_TCPF_ORPHAN) {
