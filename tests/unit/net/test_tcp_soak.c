@@ -32,11 +32,10 @@
  * failed, so that "make check" stays green; empty it once they are fixed.
  */
 #define SOAK_KNOWN_BUGS                                                     \
-	"on_close(DONE) while refused data and on_eof are still due "      \
-	"(pg_tcp_enter_time_wait); sndq_tail left on a freed mbuf when a "  \
-	"partly acknowledged chain loses its first segment "                \
-	"(pg_tcp_sndq_drop: stall and mbuf leak); ACKs of new data "        \
-	"ignored by both ends, ACK ping-pong until retries time out"
+	"sndq_tail left on a freed mbuf when a partly acknowledged chain "  \
+	"loses its first segment (pg_tcp_sndq_drop: stall, mbuf leak, "     \
+	"e.g. seed 14); RST in TIME_WAIT kills a connection whose refused " \
+	"data and on_eof are still due (seed 68)"
 #define SOAK_FAILS_SHOWN 20
 #define SOAK_LEAK_MAX   300        /* leaked mbufs before the batch stops */
 #define MS              PG_TCP_SIM_MS
