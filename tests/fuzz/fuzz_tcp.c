@@ -42,6 +42,7 @@ struct pg_fuzz {
 	struct pg_fuzz_flow flows[PG_FUZZ_FLOWS];
 	struct pg_fuzz_app apps[PG_FUZZ_APPS];
 	uint8_t reject, syn_opts;
+	unsigned main;               /* flow of the starting state */
 };
 
 static struct pg_fuzz F;
@@ -362,6 +363,7 @@ pg_fuzz_start(unsigned how)
 		return;
 	if (how == PG_FUZZ_START_SYN_SENT || how == PG_FUZZ_START_ACTIVE) {
 		f = pg_fuzz_connect();
+		F.main = f != NULL ? (unsigned)(f - F.flows) : 0;
 		if (f != NULL && how == PG_FUZZ_START_ACTIVE && f->seen) {
 			pg_fuzz_send_syn(f, 0xfffff000u);
 			pg_fuzz_send_flags(f, PG_TCP_ACK, 0);
@@ -593,7 +595,8 @@ pg_fuzz_rec_app(struct pg_fuzz_flow *f)
 }
 
 /*
- * One record: a kind byte (bits 0-2 kind, 3-5 flow, 6-7 a variant x), then
+ * One record: a kind byte (bits 0-2 kind, 3-5 flow, xored with the flow
+ * of the starting state, 6-7 a variant x), then
  * the kind's fields. Kinds: 0-3 segment, 4 raw TCP, 5 raw IP, 6 application
  * call, 7 clock jump (2 bytes, squared: up to 3 days). Every record but a
  * jump is followed by one millisecond. 0 when the input is exhausted.
@@ -605,10 +608,10 @@ pg_fuzz_record(void)
 	uint16_t v;
 	if (!pg_fuzz_u8(&k))
 		return 0;
-	struct pg_fuzz_flow *f = &F.flows[(k >> 3) & 7];
+	struct pg_fuzz_flow *f = &F.flows[((k >> 3) & 7) ^ F.main];
 	unsigned x = k >> 6;
 	if (f->lport == 0 && (k & 7) < 5)
-		f = &F.flows[0];
+		f = &F.flows[F.main];
 	switch (k & 7) {
 	case 4: pg_fuzz_rec_raw_tcp(f, x); break;
 	case 5: pg_fuzz_rec_raw_ip(); break;
@@ -667,6 +670,7 @@ pg_fuzz_setup(uint8_t how, uint8_t set)
 	F.node.nif.now_ns = PG_FUZZ_T0;
 	F.syn_opts = (uint8_t)(~how >> 4 & 7);
 	F.reject = 0;
+	F.main = 0;
 	for (unsigned i = 0; i < PG_FUZZ_FLOWS / 2; i++) {
 		F.flows[i].lport = PG_FUZZ_PORT;
 		F.flows[i].rport = (uint16_t)(40000 + i);
@@ -681,9 +685,34 @@ pg_fuzz_setup(uint8_t how, uint8_t set)
 		pg_fuzz_bug("pg_tcp_listen: %s", err);
 }
 
+/* PG_FUZZ_TRACE=1: what one input did (to read a crash or a seed). */
+static void
+pg_fuzz_trace(void)
+{
+	static int on = -1;
+	if (on < 0)
+		on = getenv("PG_FUZZ_TRACE") != NULL;
+	if (!on)
+		return;
+	const struct pg_tcp_stats *st = pg_tcp_stack_stats(F.s);
+	fprintf(stderr, "fuzz_tcp: %u conns, %lu bytes;",
+		pg_tcp_stack_conns(F.s),
+		(unsigned long)pg_tcp_stack_memory(F.s));
+#define PG_FUZZ_TRACE_COUNTER(name) \
+	if (st->name) fprintf(stderr, " %s %lu", #name, (unsigned long)st->name);
+	PG_TCP_COUNTERS(PG_FUZZ_TRACE_COUNTER)
+#undef PG_FUZZ_TRACE_COUNTER
+	for (unsigned i = 0; i < PG_FUZZ_APPS; i++)
+		if (F.apps[i].c != NULL)
+			fprintf(stderr, "; app %u %s", i, pg_tcp_state_names[
+				pg_tcp_conn_state(F.apps[i].c)]);
+	fputc('\n', stderr);
+}
+
 static void
 pg_fuzz_teardown(void)
 {
+	pg_fuzz_trace();
 	pg_tcp_stack_destroy(F.s);
 	F.s = NULL;
 	pg_netif_flush(&F.node.nif);

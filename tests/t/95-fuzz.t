@@ -29,7 +29,7 @@ my $SANITIZER = qr/ERROR: (?:AddressSanitizer|LeakSanitizer|libFuzzer)
 sub fuzz_ok($name, $timeout, @args) {
 	my $tmp = tempdir();
 	my $r = run_cmd({ timeout => $timeout }, $bin, "-artifact_prefix=$tmp/",
-			'-timeout=10', '-rss_limit_mb=2048', @args);
+			'-timeout=10', '-rss_limit_mb=2048', '-max_len=1024', @args);
 	my $clean = $r->{rc} == 0 && !$r->{timed_out} && $r->{err} !~ $SANITIZER;
 	ok($clean, $name) and return $r;
 	my @found = glob "$tmp/*";
