@@ -243,7 +243,7 @@ void pg_tcp_send_cookie_synack(struct pg_tcp_stack *s,
 			       const struct pg_tcp_seg *seg, uint32_t cookie,
 			       uint32_t tsval);
 /* Retransmit the first unacknowledged segment (or the FIN). */
-void pg_tcp_retransmit_head(struct pg_tcp_conn *c);
+uint32_t pg_tcp_retransmit_head(struct pg_tcp_conn *c);
 uint8_t pg_tcp_rcv_wscale(const struct pg_tcp_stack *s);
 uint32_t pg_tcp_eff_mss(const struct pg_tcp_conn *c);
 uint32_t pg_tcp_wnd_to_advertise(struct pg_tcp_conn *c);

@@ -145,11 +145,7 @@ pg_tcp_rto(struct pg_tcp_conn *c)
 		pg_tcp_sack_prune(c);
 	}
 	c->backoff++;
-	pg_tcp_retransmit_head(c);
-	uint32_t sent = RTE_MIN(c->queued, pg_tcp_eff_mss(c));
-	c->snd_nxt = c->snd_una + sent;
-	if (sent == 0 && (c->flags & PG_TCPF_SHUT_WR))
-		c->snd_nxt++;                   /* the FIN went again */
+	c->snd_nxt = c->snd_una + pg_tcp_retransmit_head(c);
 	pg_tcp_rtx_arm(c);
 }
 
