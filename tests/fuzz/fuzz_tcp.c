@@ -124,7 +124,7 @@ pg_fuzz_app_hold(struct pg_tcp_conn *c, struct pg_fuzz_flow *f)
 		memset(a, 0, sizeof(*a));
 		a->c = c;
 		a->flow = f;
-		a->delivered = c->irs + 1;
+		a->delivered = c->rcv_nxt;   /* nothing delivered yet */
 		pg_tcp_set_ctx(c, a);
 		return a;
 	}
@@ -153,7 +153,7 @@ static void
 pg_fuzz_on_connected(struct pg_tcp_conn *c)
 {
 	struct pg_fuzz_app *a = pg_fuzz_app_of(c, "on_connected");
-	a->delivered = c->irs + 1;
+	a->delivered = c->rcv_nxt;   /* nothing delivered yet */
 }
 
 static int
