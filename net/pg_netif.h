@@ -33,6 +33,7 @@
 #define PG_ARP_RETRY_NS   (100ull * 1000 * 1000)
 
 struct pg_netif;
+struct pg_tcp_stack;
 
 /* A transport's input: m's data starts at the IPv4 header (consumed). */
 typedef void (*pg_l4_input_fn)(struct pg_netif *nif, struct rte_mbuf *m);
@@ -55,6 +56,8 @@ struct pg_netif {
 	struct rte_ring **steer;      /* steer[w]: inbound ring of worker w */
 
 	pg_l4_input_fn l4_input[256];
+	struct pg_tcp_stack *tcp;     /* this worker's TCP, if any */
+	int tx_csum;                  /* the port computes TCP/IPv4 checksums */
 
 	uint64_t now_ns;              /* loop time, refreshed by pg_netif_poll */
 	uint64_t arp_sent_ns;
