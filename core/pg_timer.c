@@ -82,3 +82,22 @@ pg_wheel_advance(struct pg_wheel *w, uint64_t now_ns)
 	}
 	return fired;
 }
+
+uint64_t
+pg_wheel_next(const struct pg_wheel *w)
+{
+	uint64_t best = UINT64_MAX;
+
+	if (w->armed == 0)
+		return UINT64_MAX;
+	for (uint64_t i = 1; i <= PG_WHEEL_SLOTS; i++) {
+		const struct pg_timer *t = w->slot[(w->now + i) & (PG_WHEEL_SLOTS - 1)];
+		for (; t != NULL; t = t->next)
+			if (t->expires < best)
+				best = t->expires;
+		/* Nothing in a later slot can beat a timer of this turn. */
+		if (best <= w->now + i)
+			break;
+	}
+	return best == UINT64_MAX ? UINT64_MAX : best * w->tick_ns;
+}

@@ -65,4 +65,10 @@ void pg_timer_cancel(struct pg_wheel *w, struct pg_timer *t);
  */
 unsigned pg_wheel_advance(struct pg_wheel *w, uint64_t now_ns);
 
+/*
+ * The time (ns) at which pg_wheel_advance will next fire a timer,
+ * UINT64_MAX when none is armed. Scans the wheel: for idle paths only.
+ */
+uint64_t pg_wheel_next(const struct pg_wheel *w);
+
 #endif

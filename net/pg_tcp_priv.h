@@ -48,6 +48,9 @@
 #define PG_TCP_TW_MAX_MS     (24u * 24 * 3600 * 1000)   /* PAWS: 24 days */
 #define PG_TCP_COPY_MAX      256       /* payload copied, not referenced */
 #define PG_TCP_CHALLENGE_PER_S 1000    /* RFC 5961 7: rate limit */
+/* Memory an mbuf chain really takes, for the out-of-order budgets. */
+#define PG_TCP_TRUESIZE(m) \
+	((uint32_t)(m)->nb_segs * (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(struct rte_mbuf)))
 
 /* Connection flags. */
 enum {
@@ -57,7 +60,7 @@ enum {
 	PG_TCPF_NODELAY   = 1u << 3,
 	PG_TCPF_KEEPALIVE = 1u << 4,
 	PG_TCPF_SHUT_WR   = 1u << 5,   /* FIN to send after the queue */
-	PG_TCPF_FIN_SENT  = 1u << 6,
+	PG_TCPF_FIN_ACKED = 1u << 6,   /* our FIN is acknowledged */
 	PG_TCPF_PEER_FIN  = 1u << 7,   /* peer's FIN received in order */
 	PG_TCPF_EOF_DUE   = 1u << 8,   /* on_eof waits for held data */
 	PG_TCPF_ORPHAN    = 1u << 9,   /* the application let go */
@@ -70,6 +73,7 @@ enum {
 	PG_TCPF_RTT       = 1u << 16,  /* rtt_seq is being timed */
 	PG_TCPF_PERSIST   = 1u << 17,  /* zero-window probing */
 	PG_TCPF_HASHED    = 1u << 18,
+	PG_TCPF_HALF_OPEN = 1u << 19,  /* counted in its listener's backlog */
 };
 
 /*
@@ -129,6 +133,14 @@ struct pg_tcp_listener {
 
 struct pg_tcp_slab;
 
+/* Where the last segment was taken from a send queue. */
+struct pg_tcp_cursor {
+	const struct pg_tcp_conn *conn;
+	uint32_t una;                       /* valid while snd_una is this */
+	uint32_t seq;                       /* first byte of seg */
+	struct rte_mbuf *entry, *seg;
+};
+
 struct pg_tcp_stack {
 	struct pg_netif *nif;
 	struct pg_tcp_conf conf;
@@ -150,10 +162,15 @@ struct pg_tcp_stack {
 	uint64_t secret[2];
 	uint32_t challenge_sec, challenge_n;
 	uint64_t epoch_ns;                  /* stack ms are counted from here */
+	struct pg_tcp_cursor cursor;
+	const struct pg_tcp_conn *last_ooo_conn;   /* first SACK block */
+	uint32_t last_ooo_seq;
 };
 
 /* A segment as input parses it. */
 struct pg_tcp_seg {
+	uint32_t laddr, raddr;              /* network order, ours first */
+	uint16_t lport, rport;
 	uint32_t seq, ack, wnd, len;        /* len: payload + SYN + FIN */
 	uint32_t plen;                      /* payload bytes */
 	uint8_t flags;
@@ -191,6 +208,11 @@ void pg_tcp_conn_done(struct pg_tcp_conn *c, enum pg_tcp_reason why);
 void pg_tcp_conn_release(struct pg_tcp_conn *c);
 void pg_tcp_enter_time_wait(struct pg_tcp_conn *c);
 void pg_tcp_free_queue(struct rte_mbuf *q);
+struct pg_tcp_listener *pg_tcp_find_listener(struct pg_tcp_stack *s,
+					     uint16_t nport);
+void pg_tcp_apply_opts(struct pg_tcp_conn *c, const struct pg_tcp_opts *o);
+/* A passive connection leaves its listener's half-open count. */
+void pg_tcp_half_open_done(struct pg_tcp_conn *c);
 uint32_t pg_tcp_rcv_space(const struct pg_tcp_conn *c);
 /* Chain helpers: drop n bytes from the front / keep only len bytes. */
 struct rte_mbuf *pg_tcp_chain_adj(struct rte_mbuf *m, uint32_t n);
@@ -214,16 +236,16 @@ void pg_tcp_send_ack(struct pg_tcp_conn *c);
 void pg_tcp_send_probe(struct pg_tcp_conn *c);
 void pg_tcp_send_syn(struct pg_tcp_conn *c);
 /* RST in answer to a segment that has no connection (RFC 9293 3.10.7.1). */
-void pg_tcp_reset_reply(struct pg_tcp_stack *s, const struct rte_ipv4_hdr *ip,
-			const struct rte_tcp_hdr *th,
-			const struct pg_tcp_seg *seg);
+void pg_tcp_reset_reply(struct pg_tcp_stack *s, const struct pg_tcp_seg *seg);
 void pg_tcp_send_rst(struct pg_tcp_conn *c);
 /* SYN-ACK of a SYN cookie: there is no control block. */
 void pg_tcp_send_cookie_synack(struct pg_tcp_stack *s,
-			       const struct rte_ipv4_hdr *ip,
-			       const struct rte_tcp_hdr *th,
 			       const struct pg_tcp_seg *seg, uint32_t cookie,
-			       uint16_t mss, uint32_t tsval);
+			       uint32_t tsval);
+/* Retransmit the first unacknowledged segment (or the FIN). */
+void pg_tcp_retransmit_head(struct pg_tcp_conn *c);
+uint8_t pg_tcp_rcv_wscale(const struct pg_tcp_stack *s);
+uint32_t pg_tcp_eff_mss(const struct pg_tcp_conn *c);
 uint32_t pg_tcp_wnd_to_advertise(struct pg_tcp_conn *c);
 uint16_t pg_tcp_local_mss(const struct pg_tcp_stack *s);
 uint32_t pg_tcp_tsval(const struct pg_tcp_conn *c);
@@ -249,9 +271,8 @@ uint32_t pg_tcp_in_flight(const struct pg_tcp_conn *c);
 void pg_tcp_sack_update(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg);
 void pg_tcp_sack_prune(struct pg_tcp_conn *c);
 uint32_t pg_tcp_sacked_bytes(const struct pg_tcp_conn *c);
-/* Next unSACKed hole to retransmit in [*seq, *seq+*len); 0 if none. */
-int pg_tcp_sack_next_hole(struct pg_tcp_conn *c, uint32_t *seq,
-			  uint32_t *len);
+/* SACK recovery (RFC 6675, simplified): holes first, then new data. */
+void pg_tcp_sack_output(struct pg_tcp_conn *c);
 
 /* --- pg_tcp_isn.c ------------------------------------------------------- */
 
