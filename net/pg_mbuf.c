@@ -26,6 +26,18 @@ pg_mbuf_reclaim_one(struct rte_mempool *mp, void *arg, void *obj,
 	if (pg_mbuf_priv(m)->holder != r->holder)
 		return;
 	pg_mbuf_priv(m)->holder = 0;
+	/* A clone (TCP keeps payload by reference) gets its own buffer back
+	 * without touching the one it was attached to: that one is tagged
+	 * too and reclaimed on its own, in whatever order the walk finds
+	 * them. */
+	if (RTE_MBUF_CLONED(m) || RTE_MBUF_HAS_EXTBUF(m)) {
+		uint32_t hdr = sizeof(*m) + rte_pktmbuf_priv_size(mp);
+		m->buf_addr = (char *)m + hdr;
+		rte_mbuf_iova_set(m, rte_mempool_virt2iova(m) + hdr);
+		m->buf_len = rte_pktmbuf_data_room_size(mp);
+		m->shinfo = NULL;
+		m->ol_flags = 0;
+	}
 	/* Each tagged segment is reclaimed on its own: cut it loose. Every
 	 * reference to it was the dead worker's (a synchronous PMD that took
 	 * one during a transmit has dropped it or never will). */

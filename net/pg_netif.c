@@ -57,7 +57,8 @@ pg_netif_poll(struct pg_netif *nif)
 {
 	struct rte_mbuf *pkts[PG_BURST];
 
-	nif->now_ns = pg_now_ns();
+	if (!nif->sim_clock)
+		nif->now_ns = pg_now_ns();
 	uint16_t n = pg_driver_rx(nif->drv, pkts, PG_BURST);
 	for (uint16_t i = 0; i < n; i++) {
 		PG_STAT_INC(nif->stats, rx_pkts);

@@ -60,6 +60,7 @@ struct pg_netif {
 	int tx_csum;                  /* the port computes TCP/IPv4 checksums */
 
 	uint64_t now_ns;              /* loop time, refreshed by pg_netif_poll */
+	int sim_clock;                /* simulations: the caller sets now_ns */
 	uint64_t arp_sent_ns;
 	uint32_t arp_sent_ip;
 

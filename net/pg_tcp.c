@@ -306,6 +306,19 @@ pg_tcp_conn_release(struct pg_tcp_conn *c)
 	pg_tcp_conn_free(c);
 }
 
+int
+pg_tcp_unbusy(struct pg_tcp_conn *c)
+{
+	c->flags &= ~PG_TCPF_BUSY;
+	if (c->flags & PG_TCPF_DEAD) {
+		pg_tcp_conn_release(c);
+		return 1;
+	}
+	if (c->flags & PG_TCPF_RESUME)
+		return pg_tcp_deliver_held(c);
+	return 0;
+}
+
 static int
 pg_tcp_attached(const struct pg_tcp_conn *c)
 {
@@ -322,9 +335,10 @@ pg_tcp_conn_done(struct pg_tcp_conn *c, enum pg_tcp_reason why)
 	c->flags |= PG_TCPF_ORPHAN;
 	c->state = PG_TCP_CLOSED;
 	if (attached && c->cb->on_close != NULL) {
+		uint32_t busy = c->flags & PG_TCPF_BUSY;
 		c->flags |= PG_TCPF_BUSY;
 		c->cb->on_close(c, why);
-		c->flags &= ~PG_TCPF_BUSY;
+		c->flags = (c->flags & ~PG_TCPF_BUSY) | busy;
 	}
 	pg_tcp_conn_release(c);
 }
@@ -341,16 +355,35 @@ pg_tcp_set_state(struct pg_tcp_conn *c, enum pg_tcp_state st)
 void
 pg_tcp_enter_time_wait(struct pg_tcp_conn *c)
 {
-	int attached = pg_tcp_attached(c);
 	c->state = PG_TCP_TIME_WAIT;
-	c->flags |= PG_TCPF_ORPHAN;
 	pg_tcp_free_queue(c->sndq);
 	c->sndq = c->sndq_tail = NULL;
 	c->queued = 0;
 	c->rtx_at = 0;
 	c->idle_at = pg_tcp_now_ms(c->stack) + c->stack->conf.time_wait_ms;
 	pg_tcp_timer_update(c);
-	if (attached && c->cb->on_close != NULL)
+	pg_tcp_close_due(c);
+}
+
+/*
+ * Both directions are done: on_close(PG_TCP_DONE), unless the application
+ * still has refused data to take; then it comes after the last of it
+ * (pg_tcp_deliver_held), the control block waiting in TIME_WAIT.
+ */
+void
+pg_tcp_close_due(struct pg_tcp_conn *c)
+{
+	if (!pg_tcp_attached(c)) {
+		c->flags |= PG_TCPF_ORPHAN;
+		return;
+	}
+	if (c->held != NULL) {
+		c->flags |= PG_TCPF_CLOSE_DUE;
+		return;
+	}
+	c->flags &= ~PG_TCPF_CLOSE_DUE;
+	c->flags |= PG_TCPF_ORPHAN;
+	if (c->cb->on_close != NULL)
 		c->cb->on_close(c, PG_TCP_DONE);
 }
 
@@ -598,19 +631,34 @@ pg_tcp_write(struct pg_tcp_conn *c, const void *buf, uint32_t len)
 {
 	struct pg_tcp_stack *s = c->stack;
 	const uint8_t *p = buf;
+	struct rte_mbuf *head = NULL, *tail = NULL;
 
 	if (!pg_tcp_can_send(c))
 		return PG_ERROR;
+	if (len == 0)
+		return PG_OK;
+	/* All or nothing: one chain, queued only once complete. */
 	while (len > 0) {
 		struct rte_mbuf *m = pg_mbuf_alloc(s->nif->pool, s->nif->holder);
-		if (m == NULL)
+		if (m == NULL) {
+			pg_mbuf_free(head);
 			return PG_ERROR;
-		uint16_t n = (uint16_t)RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
+		}
+		uint16_t n = (uint16_t)RTE_MIN(len,
+					       (uint32_t)rte_pktmbuf_tailroom(m));
 		memcpy(rte_pktmbuf_append(m, n), p, n);
 		p += n;
 		len -= n;
-		pg_tcp_enqueue(c, m);
+		if (head == NULL) {
+			head = m;
+		} else {
+			tail->next = m;
+			head->nb_segs++;
+			head->pkt_len += n;
+		}
+		tail = m;
 	}
+	pg_tcp_enqueue(c, head);
 	if (c->state != PG_TCP_SYN_SENT && c->state != PG_TCP_SYN_RCVD
 	    && !(c->flags & PG_TCPF_BUSY))
 		pg_tcp_output(c);
@@ -626,9 +674,12 @@ pg_tcp_queued(const struct pg_tcp_conn *c)
 void
 pg_tcp_recv_resume(struct pg_tcp_conn *c)
 {
-	if (c->held == NULL || (c->flags & PG_TCPF_BUSY))
+	if (c->held == NULL)
 		return;
-	pg_tcp_deliver_held(c);
+	if (c->flags & PG_TCPF_BUSY)
+		c->flags |= PG_TCPF_RESUME;     /* when the stack is done with c */
+	else
+		pg_tcp_deliver_held(c);
 }
 
 /* --- closing ------------------------------------------------------------- */
@@ -749,10 +800,14 @@ void
 pg_tcp_endpoints(const struct pg_tcp_conn *c, uint32_t *laddr,
 		 uint16_t *lport, uint32_t *raddr, uint16_t *rport)
 {
-	*laddr = c->laddr;
-	*lport = rte_be_to_cpu_16(c->lport);
-	*raddr = c->raddr;
-	*rport = rte_be_to_cpu_16(c->rport);
+	if (laddr != NULL)
+		*laddr = c->laddr;
+	if (lport != NULL)
+		*lport = rte_be_to_cpu_16(c->lport);
+	if (raddr != NULL)
+		*raddr = c->raddr;
+	if (rport != NULL)
+		*rport = rte_be_to_cpu_16(c->rport);
 }
 
 void

@@ -201,7 +201,10 @@ struct pg_tcp_conn *pg_tcp_connect(struct pg_tcp_stack *s, uint32_t addr,
  */
 int pg_tcp_send(struct pg_tcp_conn *c, struct rte_mbuf *m);
 
-/* Copy len bytes of buf into the send queue. PG_OK or PG_ERROR. */
+/*
+ * Copy len bytes of buf into the send queue: all of them (PG_OK) or none
+ * (PG_ERROR: the connection cannot send, or mbufs ran out).
+ */
 int pg_tcp_write(struct pg_tcp_conn *c, const void *buf, uint32_t len);
 
 /* Bytes queued (unsent plus unacknowledged). */
@@ -235,7 +238,7 @@ void pg_tcp_set_keepalive(struct pg_tcp_conn *c, int on);
 void pg_tcp_set_cc(struct pg_tcp_conn *c, enum pg_tcp_cc cc);
 struct pg_tcp_stack *pg_tcp_conn_stack(const struct pg_tcp_conn *c);
 
-/* Addresses network order, ports host order. */
+/* Addresses network order, ports host order; any pointer may be NULL. */
 void pg_tcp_endpoints(const struct pg_tcp_conn *c, uint32_t *laddr,
 		      uint16_t *lport, uint32_t *raddr, uint16_t *rport);
 

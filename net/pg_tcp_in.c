@@ -154,7 +154,6 @@ pg_tcp_negotiate(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 		c->ts_recent = seg->tsval;
 		c->ts_recent_ms = pg_tcp_now_ms(c->stack);
 	}
-	c->irs = seg->seq;
 	c->rcv_nxt = seg->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
 	c->snd_wnd = seg->wnd;           /* never scaled in a SYN */
@@ -305,9 +304,7 @@ pg_tcp_listen_input(struct pg_tcp_stack *s, struct pg_tcp_listener *l,
 		s->stats->passive_opens++;
 		c->flags |= PG_TCPF_BUSY;
 		pg_tcp_conn_input(c, seg, m);
-		c->flags &= ~PG_TCPF_BUSY;
-		if (c->flags & PG_TCPF_DEAD)
-			pg_tcp_conn_release(c);
+		pg_tcp_unbusy(c);
 		return;
 	}
 	if (seg->flags & PG_TCP_SYN)
@@ -316,6 +313,22 @@ pg_tcp_listen_input(struct pg_tcp_stack *s, struct pg_tcp_listener *l,
 }
 
 /* --- SYN_SENT --------------------------------------------------------------- */
+
+/*
+ * The handshake's RTT: from the echoed timestamp, or the SYN's send time
+ * when it went once (Karn). If it went more than once and nothing could
+ * be measured, the RTO starts at 3 s (RFC 6298 5.7).
+ */
+static void
+pg_tcp_handshake_rtt(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
+{
+	if ((c->flags & PG_TCPF_TS) && seg->has_ts && seg->tsecr != 0)
+		pg_tcp_rtt_sample(c, (pg_tcp_tsval(c) - seg->tsecr) * 1000);
+	else if (c->backoff == 0)
+		pg_tcp_rtt_sample(c, (pg_tcp_now_ms(c->stack) - c->rtt_ms) * 1000);
+	else if (c->srtt_us == 0)
+		c->rto_ms = RTE_MAX(3000u, c->stack->conf.rto_min_ms);
+}
 
 static void
 pg_tcp_syn_sent_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg,
@@ -349,10 +362,7 @@ pg_tcp_syn_sent_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg,
 		pg_tcp_xmit(c, c->iss, 0, PG_TCP_SYN | PG_TCP_ACK);
 		return;
 	}
-	if ((c->flags & PG_TCPF_TS) && seg->tsecr != 0)
-		pg_tcp_rtt_sample(c, (pg_tcp_tsval(c) - seg->tsecr) * 1000);
-	else if (c->backoff == 0)
-		pg_tcp_rtt_sample(c, (pg_tcp_now_ms(s) - c->rtt_ms) * 1000);
+	pg_tcp_handshake_rtt(c, seg);
 	c->snd_una = seg->ack;
 	c->backoff = 0;
 	c->rtx_at = 0;
@@ -466,10 +476,11 @@ pg_tcp_eof(struct pg_tcp_conn *c)
 		c->cb->on_eof(c);
 }
 
-void
+int
 pg_tcp_deliver_held(struct pg_tcp_conn *c)
 {
 	c->flags |= PG_TCPF_BUSY;
+	c->flags &= ~PG_TCPF_RESUME;
 	while (c->held != NULL && pg_tcp_app_reads(c)) {
 		struct rte_mbuf *m = c->held;
 		c->held = pg_tcp_qpriv(m)->qnext;
@@ -483,10 +494,13 @@ pg_tcp_deliver_held(struct pg_tcp_conn *c)
 	}
 	if (c->held == NULL && (c->flags & PG_TCPF_EOF_DUE))
 		pg_tcp_eof(c);
-	c->flags &= ~PG_TCPF_BUSY;
+	if (c->held == NULL && (c->flags & PG_TCPF_CLOSE_DUE))
+		pg_tcp_close_due(c);
+	/* A resume asked from inside these callbacks is this very pass. */
+	c->flags &= ~(PG_TCPF_BUSY | PG_TCPF_RESUME);
 	if (c->flags & PG_TCPF_DEAD) {
 		pg_tcp_conn_release(c);
-		return;
+		return 1;
 	}
 	/* Window update if the freed space is worth announcing. */
 	uint32_t edge = c->rcv_nxt + pg_tcp_rcv_space(c);
@@ -495,6 +509,8 @@ pg_tcp_deliver_held(struct pg_tcp_conn *c)
 	if (SEQ_GEQ(edge, c->rcv_adv + step) && c->state != PG_TCP_TIME_WAIT)
 		c->flags |= PG_TCPF_ACK_NOW;
 	pg_tcp_output(c);
+	pg_tcp_timer_update(c);
+	return 0;
 }
 
 static void
@@ -733,9 +749,12 @@ pg_tcp_sndq_drop(struct pg_tcp_conn *c, uint32_t n)
 			pg_mbuf_free(m);
 			continue;
 		}
+		int tail = c->sndq_tail == c->sndq;
 		m = pg_tcp_chain_adj(m, n);
 		pg_tcp_qpriv(m)->qnext = next;
 		c->sndq = m;
+		if (tail)
+			c->sndq_tail = m;       /* the old head may be freed */
 		n = 0;
 	}
 	if (c->sndq == NULL)
@@ -758,6 +777,11 @@ pg_tcp_fin_acked(struct pg_tcp_conn *c)
 		pg_tcp_enter_time_wait(c);
 		return 0;
 	case PG_TCP_LAST_ACK:
+		if (c->held != NULL) {
+			/* Refused data still to hand over: wait for it. */
+			pg_tcp_enter_time_wait(c);
+			return 0;
+		}
 		pg_tcp_conn_done(c, PG_TCP_DONE);
 		return 1;
 	default:
@@ -864,12 +888,11 @@ pg_tcp_ack_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 			pg_tcp_reset_reply(c->stack, seg);
 			return 1;
 		}
+		pg_tcp_handshake_rtt(c, seg);
 		c->snd_una = c->iss + 1;
 		c->backoff = 0;
 		c->rtx_at = 0;
 		pg_tcp_set_state(c, PG_TCP_ESTABLISHED);
-		if ((c->flags & PG_TCPF_TS) && seg->has_ts && seg->tsecr != 0)
-			pg_tcp_rtt_sample(c, (pg_tcp_tsval(c) - seg->tsecr) * 1000);
 		c->snd_wnd = seg->wnd << c->snd_ws;
 		c->max_snd_wnd = c->snd_wnd;
 		c->snd_wl1 = seg->seq;
@@ -934,6 +957,10 @@ pg_tcp_ack_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 static void
 pg_tcp_rst_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 {
+	/* RFC 1337: a RST must not cut TIME_WAIT short (and with it, data
+	 * acknowledged but still held for the application). */
+	if (c->state == PG_TCP_TIME_WAIT)
+		return;
 	if (seg->seq != c->rcv_nxt) {
 		pg_tcp_challenge_ack(c);    /* RFC 5961 3.2 */
 		return;
@@ -961,9 +988,23 @@ pg_tcp_conn_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg,
 		pg_tcp_send_ack(c);
 		return pg_netif_drop(s->nif, m, PG_DROP_tcp_paws);
 	}
+	if (c->state == PG_TCP_TIME_WAIT && (seg->flags & PG_TCP_FIN)
+	    && !(seg->flags & (PG_TCP_RST | PG_TCP_SYN))) {
+		/* The peer lost our last ACK (RFC 9293 3.10.7.4: ACK it and
+		 * restart the 2MSL timeout). */
+		pg_tcp_send_ack(c);
+		c->idle_at = pg_tcp_now_ms(s) + s->conf.time_wait_ms;
+		pg_tcp_timer_update(c);
+		return pg_netif_drop(s->nif, m, PG_DROP_tcp_invalid);
+	}
 	if (!pg_tcp_acceptable(c, seg)) {
-		if (!(seg->flags & PG_TCP_RST))
+		/* Data gets its ACK at once (ours was lost); bare segments
+		 * share the challenge budget, or two stacks could bounce
+		 * ACKs at each other forever. */
+		if (seg->plen > 0 || (seg->flags & (PG_TCP_SYN | PG_TCP_FIN)))
 			pg_tcp_send_ack(c);
+		else if (!(seg->flags & PG_TCP_RST))
+			pg_tcp_challenge_ack(c);
 		return pg_netif_drop(s->nif, m, PG_DROP_tcp_invalid);
 	}
 	if (seg->flags & PG_TCP_RST) {
@@ -971,7 +1012,7 @@ pg_tcp_conn_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg,
 		return pg_tcp_rst_input(c, seg);
 	}
 	if (seg->flags & PG_TCP_SYN) {
-		if (c->state == PG_TCP_SYN_RCVD && seg->seq == c->irs
+		if (c->state == PG_TCP_SYN_RCVD && seg->seq == c->rcv_nxt - 1
 		    && !(seg->flags & PG_TCP_ACK)) {
 			pg_tcp_xmit(c, c->iss, 0, PG_TCP_SYN | PG_TCP_ACK);
 		} else {
@@ -1051,7 +1092,5 @@ pg_tcp_input(struct pg_netif *nif, struct rte_mbuf *m)
 	}
 	c->flags |= PG_TCPF_BUSY;
 	pg_tcp_conn_input(c, &seg, m);
-	c->flags &= ~PG_TCPF_BUSY;
-	if (c->flags & PG_TCPF_DEAD)
-		pg_tcp_conn_release(c);
+	pg_tcp_unbusy(c);
 }

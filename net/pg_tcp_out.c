@@ -358,10 +358,15 @@ pg_tcp_xmit(struct pg_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 
 /* --- what to send ---------------------------------------------------------- */
 
+/* Payload per segment: the MSS less the options the segment will carry. */
 uint32_t
 pg_tcp_eff_mss(const struct pg_tcp_conn *c)
 {
-	return c->mss - ((c->flags & PG_TCPF_TS) ? 12 : 0);
+	uint32_t opts = (c->flags & PG_TCPF_TS) ? 12 : 0;
+	/* SACK blocks ride on data while our out-of-order queue is not empty. */
+	if ((c->flags & PG_TCPF_SACK) && c->ooo != NULL)
+		opts += (c->flags & PG_TCPF_TS) ? 4 + 3 * 8 : 4 + 4 * 8;
+	return c->mss - opts;           /* PG_TCP_MSS_MIN > 40: positive */
 }
 
 uint32_t
@@ -450,28 +455,45 @@ pg_tcp_output(struct pg_tcp_conn *c)
 		pg_tcp_send_ack(c);
 }
 
-void
+/*
+ * Retransmit the first unacknowledged segment: never beyond snd_max (the
+ * MSS may have grown since, and bytes past snd_max were never sent), or
+ * the FIN alone. Returns the sequence space it covered.
+ */
+uint32_t
 pg_tcp_retransmit_head(struct pg_tcp_conn *c)
 {
-	uint32_t len = RTE_MIN(c->queued, pg_tcp_eff_mss(c));
+	uint32_t sent = c->snd_max - c->snd_una;
+	uint32_t len = RTE_MIN(RTE_MIN(c->queued, pg_tcp_eff_mss(c)), sent);
 	struct pg_tcp_stats *st = c->stack->stats;
 
 	if (len > 0) {
-		if (pg_tcp_xmit(c, c->snd_una, len, PG_TCP_ACK) == PG_OK)
-			st->retrans_segs++;
-	} else if ((c->flags & PG_TCPF_SHUT_WR)
-		   && SEQ_GT(c->snd_max, c->snd_una)) {
-		if (pg_tcp_xmit(c, c->snd_una, 0, PG_TCP_FIN | PG_TCP_ACK) == PG_OK)
-			st->retrans_segs++;
+		uint8_t fl = PG_TCP_ACK | (len == c->queued ? PG_TCP_PSH : 0);
+		if (pg_tcp_xmit(c, c->snd_una, len, fl) != PG_OK)
+			return 0;
+		st->retrans_segs++;
+		return len;
 	}
+	if ((c->flags & PG_TCPF_SHUT_WR) && c->queued == 0 && sent > 0) {
+		if (pg_tcp_xmit(c, c->snd_una, 0, PG_TCP_FIN | PG_TCP_ACK) != PG_OK)
+			return 0;
+		st->retrans_segs++;
+		return 1;
+	}
+	return 0;
 }
 
 /* --- segments without payload ---------------------------------------------- */
 
+/*
+ * A pure ACK carries snd_max, not snd_nxt: after an RTO pulled snd_nxt
+ * back, the peer's RCV.NXT may already be past it, and it would find the
+ * ACK outside its window and ignore it (as BSD does, tcp_output.c).
+ */
 void
 pg_tcp_send_ack(struct pg_tcp_conn *c)
 {
-	pg_tcp_xmit(c, c->snd_nxt, 0, PG_TCP_ACK);
+	pg_tcp_xmit(c, c->snd_max, 0, PG_TCP_ACK);
 }
 
 void
@@ -486,6 +508,8 @@ pg_tcp_send_syn(struct pg_tcp_conn *c)
 	uint8_t fl = c->state == PG_TCP_SYN_SENT ? PG_TCP_SYN
 						 : PG_TCP_SYN | PG_TCP_ACK;
 	pg_tcp_xmit(c, c->iss, 0, fl);
+	if (c->backoff == 0)
+		c->rtt_ms = pg_tcp_now_ms(c->stack);
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	if (c->rtx_at == 0)
 		pg_tcp_rtx_arm(c);

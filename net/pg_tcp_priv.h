@@ -74,6 +74,8 @@ enum {
 	PG_TCPF_PERSIST   = 1u << 17,  /* zero-window probing */
 	PG_TCPF_HASHED    = 1u << 18,
 	PG_TCPF_HALF_OPEN = 1u << 19,  /* counted in its listener's backlog */
+	PG_TCPF_CLOSE_DUE = 1u << 20,  /* on_close waits for held data */
+	PG_TCPF_RESUME    = 1u << 21,  /* recv_resume asked while busy */
 };
 
 /*
@@ -99,13 +101,19 @@ struct pg_tcp_conn {
 
 	uint32_t iss, snd_una, snd_nxt, snd_max;
 	uint32_t snd_wnd, max_snd_wnd, snd_wl1, snd_wl2;
-	uint32_t irs, rcv_nxt, rcv_adv;
-	uint32_t ts_recent, ts_recent_ms;
+	uint32_t rcv_nxt, rcv_adv;
+	uint32_t ts_recent;
+	/* Timestamps make RTT timing by sequence number unnecessary: one
+	 * field serves either (PG_TCPF_TS tells which). */
+	union {
+		uint32_t ts_recent_ms;      /* when ts_recent was taken (PAWS) */
+		uint32_t rtt_ms;            /* when rtt_seq was sent (Karn) */
+	};
 	uint32_t queued, ooo_bytes, held_bytes;
 
 	uint32_t srtt_us, rttvar_us, rto_ms;
 	uint32_t cwnd, ssthresh, recover;
-	uint32_t rtt_seq, rtt_ms;           /* Karn timing without TS */
+	uint32_t rtt_seq;                   /* Karn timing without TS */
 	uint32_t cc_wmax, cc_epoch_ms, cc_k_ms, cc_west;   /* CUBIC */
 
 	uint32_t rtx_at, ack_at, idle_at;   /* deadlines, stack ms */
@@ -206,7 +214,10 @@ void pg_tcp_set_state(struct pg_tcp_conn *c, enum pg_tcp_state st);
 /* The connection ends: callbacks if attached, then free (or defer). */
 void pg_tcp_conn_done(struct pg_tcp_conn *c, enum pg_tcp_reason why);
 void pg_tcp_conn_release(struct pg_tcp_conn *c);
+/* End of input or timer work on c. Returns 1 when c is gone. */
+int pg_tcp_unbusy(struct pg_tcp_conn *c);
 void pg_tcp_enter_time_wait(struct pg_tcp_conn *c);
+void pg_tcp_close_due(struct pg_tcp_conn *c);
 void pg_tcp_free_queue(struct rte_mbuf *q);
 struct pg_tcp_listener *pg_tcp_find_listener(struct pg_tcp_stack *s,
 					     uint16_t nport);
@@ -221,8 +232,8 @@ void pg_tcp_chain_trim(struct rte_mbuf *m, uint32_t len);
 /* --- pg_tcp_in.c -------------------------------------------------------- */
 
 void pg_tcp_input(struct pg_netif *nif, struct rte_mbuf *m);
-/* Deliver held data, then whatever in-order data follows. */
-void pg_tcp_deliver_held(struct pg_tcp_conn *c);
+/* Hand held data to the application again. Returns 1 when c is gone. */
+int pg_tcp_deliver_held(struct pg_tcp_conn *c);
 
 /* --- pg_tcp_out.c ------------------------------------------------------- */
 
@@ -243,7 +254,7 @@ void pg_tcp_send_cookie_synack(struct pg_tcp_stack *s,
 			       const struct pg_tcp_seg *seg, uint32_t cookie,
 			       uint32_t tsval);
 /* Retransmit the first unacknowledged segment (or the FIN). */
-void pg_tcp_retransmit_head(struct pg_tcp_conn *c);
+uint32_t pg_tcp_retransmit_head(struct pg_tcp_conn *c);
 uint8_t pg_tcp_rcv_wscale(const struct pg_tcp_stack *s);
 uint32_t pg_tcp_eff_mss(const struct pg_tcp_conn *c);
 uint32_t pg_tcp_wnd_to_advertise(struct pg_tcp_conn *c);

@@ -145,11 +145,7 @@ pg_tcp_rto(struct pg_tcp_conn *c)
 		pg_tcp_sack_prune(c);
 	}
 	c->backoff++;
-	pg_tcp_retransmit_head(c);
-	uint32_t sent = RTE_MIN(c->queued, pg_tcp_eff_mss(c));
-	c->snd_nxt = c->snd_una + sent;
-	if (sent == 0 && (c->flags & PG_TCPF_SHUT_WR))
-		c->snd_nxt++;                   /* the FIN went again */
+	c->snd_nxt = c->snd_una + pg_tcp_retransmit_head(c);
 	pg_tcp_rtx_arm(c);
 }
 
@@ -160,8 +156,8 @@ pg_tcp_idle(struct pg_tcp_conn *c)
 
 	switch (c->state) {
 	case PG_TCP_TIME_WAIT:
-		c->flags |= PG_TCPF_ORPHAN;
-		pg_tcp_conn_release(c);
+		/* An application that never took its refused data loses it. */
+		pg_tcp_conn_done(c, PG_TCP_DONE);
 		return;
 	case PG_TCP_FIN_WAIT_2:
 		if (c->flags & PG_TCPF_ORPHAN) {
@@ -203,10 +199,6 @@ pg_tcp_timer_fire(struct pg_timer *t)
 		c->idle_at = 0;
 		pg_tcp_idle(c);
 	}
-	c->flags &= ~PG_TCPF_BUSY;
-	if (c->flags & PG_TCPF_DEAD) {
-		pg_tcp_conn_release(c);
-		return;
-	}
-	pg_tcp_timer_update(c);
+	if (pg_tcp_unbusy(c) == 0)
+		pg_tcp_timer_update(c);
 }

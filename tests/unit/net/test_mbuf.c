@@ -54,6 +54,40 @@ test_reclaim_ignores_the_transmit_reference(void **state)
 	pg_test_assert_no_leak();
 }
 
+/* TCP keeps data by reference: a dead worker may hold clones attached to
+ * its own send queue. Reclaim gives each its own buffer back. */
+static void
+test_reclaim_detaches_clones(void **state)
+{
+	struct rte_mbuf *m[PG_TEST_MBUFS];
+	/* The walk meets the direct mbuf before or after its clones. */
+	for (unsigned order = 0; order < 3; order++) {
+		struct rte_mbuf *b[3];
+		for (unsigned i = 0; i < 3; i++)
+			assert_non_null(b[i] = pg_mbuf_alloc(pg_test_pool, 6));
+		struct rte_mbuf *d = b[order];
+		rte_pktmbuf_append(d, 100);
+		for (unsigned i = 0; i < 3; i++)
+			if (i != order)
+				rte_pktmbuf_attach(b[i], d);
+		assert_int_equal(rte_mbuf_refcnt_read(d), 3);
+		assert_int_equal(pg_mbuf_reclaim(pg_test_pool, 6), 3);
+		pg_test_assert_no_leak();
+	}
+	/* Every mbuf of the pool is whole again: its buffer is its own. */
+	unsigned n = 0;
+	while (n < PG_TEST_MBUFS
+	       && (m[n] = rte_pktmbuf_alloc(pg_test_pool)) != NULL) {
+		assert_false(RTE_MBUF_CLONED(m[n]));
+		assert_ptr_equal(m[n]->buf_addr, (char *)m[n] + sizeof(*m[n])
+				 + rte_pktmbuf_priv_size(pg_test_pool));
+		n++;
+	}
+	assert_int_equal(n, PG_TEST_MBUFS);
+	rte_pktmbuf_free_bulk(m, n);
+	pg_test_assert_no_leak();
+}
+
 static void
 test_freed_mbufs_are_untagged(void **state)
 {
@@ -69,6 +103,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reclaim_returns_only_the_dead_workers_mbufs),
 		cmocka_unit_test(test_reclaim_ignores_the_transmit_reference),
+		cmocka_unit_test(test_reclaim_detaches_clones),
 		cmocka_unit_test(test_freed_mbufs_are_untagged),
 	};
 	pg_test_eal();
