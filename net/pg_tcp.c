@@ -273,6 +273,7 @@ pg_tcp_conn_free(struct pg_tcp_conn *c)
 
 	pg_timer_cancel(&s->wheel, &c->timer);
 	pg_tcp_unhash(c);
+	pg_tcp_sndq_forget(c);
 	pg_tcp_free_queue(c->sndq);
 	pg_tcp_free_queue(c->ooo);
 	pg_tcp_free_queue(c->held);
@@ -356,6 +357,7 @@ void
 pg_tcp_enter_time_wait(struct pg_tcp_conn *c)
 {
 	c->state = PG_TCP_TIME_WAIT;
+	pg_tcp_sndq_forget(c);
 	pg_tcp_free_queue(c->sndq);
 	c->sndq = c->sndq_tail = NULL;
 	c->queued = 0;

@@ -198,6 +198,14 @@ pg_tcp_qpriv(struct rte_mbuf *m)
 
 /* --- pg_tcp.c ----------------------------------------------------------- */
 
+/* The send queue goes away: the stack's cursor must not lead into it. */
+static inline void
+pg_tcp_sndq_forget(struct pg_tcp_conn *c)
+{
+	if (c->stack->cursor.conn == c)
+		c->stack->cursor.conn = NULL;
+}
+
 static inline uint32_t
 pg_tcp_now_ms(const struct pg_tcp_stack *s)
 {
