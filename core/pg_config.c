@@ -5,9 +5,11 @@
  *
  *   pg_config_load
  *     -> pg_conf_top -> pg_conf_dpdk, pg_conf_interface, pg_conf_log, ...
+ *                    -> pg_conf_tcp, pg_conf_testsvc -> pg_conf_connect
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,7 +24,7 @@
 struct pg_conf_ctx {
 	lua_State *L;
 	const char *file;
-	const char *section;   /* "" at top level */
+	char section[64];      /* "" at top level, "a.b" in a nested table */
 	char *err;
 	size_t errlen;
 };
@@ -82,8 +84,8 @@ pg_conf_field(struct pg_conf_ctx *c, int idx, const char *key)
 }
 
 static int
-pg_conf_uint(struct pg_conf_ctx *c, int idx, const char *key, unsigned min,
-	     unsigned max, unsigned def, unsigned *out)
+pg_conf_u64(struct pg_conf_ctx *c, int idx, const char *key, uint64_t min,
+	    uint64_t max, uint64_t def, uint64_t *out)
 {
 	*out = def;
 	if (!pg_conf_field(c, idx, key))
@@ -91,11 +93,35 @@ pg_conf_uint(struct pg_conf_ctx *c, int idx, const char *key, unsigned min,
 	int ok = lua_type(c->L, -1) == LUA_TNUMBER;
 	double v = lua_tonumber(c->L, -1);
 	lua_pop(c->L, 1);
-	if (!ok || v != (double)(unsigned long)v || v < min || v > max)
-		return pg_conf_fail(c, key, "must be a whole number from %u to %u",
-				    min, max);
-	*out = (unsigned)v;
+	if (!ok || !(v >= (double)min && v <= (double)max)
+	    || v != (double)(uint64_t)v)
+		return pg_conf_fail(c, key, "must be a whole number from %lu to "
+				    "%lu", (unsigned long)min, (unsigned long)max);
+	*out = (uint64_t)v;
 	return PG_OK;
+}
+
+static int
+pg_conf_uint(struct pg_conf_ctx *c, int idx, const char *key, unsigned min,
+	     unsigned max, unsigned def, unsigned *out)
+{
+	uint64_t v;
+	int rc = pg_conf_u64(c, idx, key, min, max, def, &v);
+	*out = (unsigned)v;
+	return rc;
+}
+
+static int
+pg_conf_bool(struct pg_conf_ctx *c, int idx, const char *key, int def,
+	     uint8_t *out)
+{
+	*out = (uint8_t)def;
+	if (!pg_conf_field(c, idx, key))
+		return PG_OK;
+	int ok = lua_type(c->L, -1) == LUA_TBOOLEAN;
+	*out = (uint8_t)lua_toboolean(c->L, -1);
+	lua_pop(c->L, 1);
+	return ok ? PG_OK : pg_conf_fail(c, key, "must be true or false");
 }
 
 static int
@@ -234,7 +260,8 @@ pg_conf_uint_item(struct pg_conf_ctx *c, const char *key, unsigned i, void *arg)
 
 /*
  * Enter the sub-table t[name] (absent: an empty table) and check its keys;
- * returns its stack index. The caller pops it with pg_conf_leave.
+ * returns its stack index. The caller pops it with pg_conf_leave. Sections
+ * nest: errors inside name the whole path ("a.b.key").
  */
 static int
 pg_conf_enter(struct pg_conf_ctx *c, int idx, const char *name,
@@ -247,7 +274,9 @@ pg_conf_enter(struct pg_conf_ctx *c, int idx, const char *name,
 		return pg_conf_fail(c, name, "must be a table");
 	}
 	*sub = lua_gettop(c->L);
-	c->section = name;
+	size_t n = strlen(c->section);
+	snprintf(c->section + n, sizeof(c->section) - n, "%s%s", n ? "." : "",
+		 name);
 	if (pg_conf_known(c, *sub, known) != PG_OK)
 		return PG_ERROR;
 	return PG_OK;
@@ -257,7 +286,8 @@ static void
 pg_conf_leave(struct pg_conf_ctx *c)
 {
 	lua_pop(c->L, 1);
-	c->section = "";
+	char *dot = strrchr(c->section, '.');
+	*(dot != NULL ? dot : c->section) = '\0';
 }
 
 /* --- sections ------------------------------------------------------------ */
@@ -394,6 +424,184 @@ pg_conf_fault(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	return rc;
 }
 
+/*
+ * tcp = { ... }: struct pg_tcp_conf, field for field. The defaults are the
+ * stack's own (pg_tcp_conf_default), so they are written down only there.
+ */
+struct pg_conf_tcp_num {
+	const char *key;
+	size_t off;                  /* of a uint32_t in struct pg_tcp_conf */
+	unsigned min, max;
+};
+
+#define PG_CONF_TCP_NUM(f, lo, hi) { #f, offsetof(struct pg_tcp_conf, f), lo, hi }
+static const struct pg_conf_tcp_num pg_conf_tcp_nums[] = {
+	PG_CONF_TCP_NUM(max_conns, 1, 1u << 22),
+	PG_CONF_TCP_NUM(rcv_wnd, 2048, 1u << 30),
+	PG_CONF_TCP_NUM(snd_hiwat, 4096, 1u << 30),
+	PG_CONF_TCP_NUM(snd_lowat, 0, 1u << 30),
+	PG_CONF_TCP_NUM(ooo_max, 0, 1u << 30),
+	PG_CONF_TCP_NUM(ooo_max_total, 0, 1u << 31),
+	PG_CONF_TCP_NUM(syn_backlog, 1, 1u << 20),
+	PG_CONF_TCP_NUM(rto_min_ms, 1, 60000),
+	PG_CONF_TCP_NUM(rto_max_ms, 1, 3600000),
+	PG_CONF_TCP_NUM(rto_initial_ms, 1, 60000),
+	PG_CONF_TCP_NUM(delack_ms, 0, 500),           /* RFC 9293 3.8.6.3 */
+	PG_CONF_TCP_NUM(time_wait_ms, 0, 600000),
+	PG_CONF_TCP_NUM(fin_wait2_ms, 0, 600000),
+	PG_CONF_TCP_NUM(syn_retries, 1, 20),
+	PG_CONF_TCP_NUM(retries, 1, 30),
+	PG_CONF_TCP_NUM(keepalive_idle_ms, 1000, 7u * 86400000),
+	PG_CONF_TCP_NUM(keepalive_intvl_ms, 1000, 86400000),
+	PG_CONF_TCP_NUM(keepalive_probes, 1, 127),
+};
+#undef PG_CONF_TCP_NUM
+
+#define PG_CONF_TCP_FLAG(f) { #f, offsetof(struct pg_tcp_conf, f) }
+static const struct { const char *key; size_t off; } pg_conf_tcp_flags[] = {
+	PG_CONF_TCP_FLAG(sack), PG_CONF_TCP_FLAG(timestamps),
+	PG_CONF_TCP_FLAG(window_scaling), PG_CONF_TCP_FLAG(syncookies),
+};
+#undef PG_CONF_TCP_FLAG
+
+static const char *const pg_conf_tcp_cc_names[] = {
+	[PG_TCP_CC_NEWRENO] = "newreno",
+	[PG_TCP_CC_CUBIC] = "cubic",
+};
+
+#define PG_CONF_TCP_NKEYS \
+	(PG_ARRAY_SIZE(pg_conf_tcp_nums) + PG_ARRAY_SIZE(pg_conf_tcp_flags) + 1)
+
+/* Values that are valid one by one but not together. */
+static int
+pg_conf_tcp_check(struct pg_conf_ctx *c, const struct pg_tcp_conf *t)
+{
+	if (t->rto_min_ms > t->rto_max_ms)
+		return pg_conf_fail(c, "rto_min_ms", "must not exceed rto_max_ms "
+				    "(%u)", t->rto_max_ms);
+	if (t->rto_initial_ms < t->rto_min_ms
+	    || t->rto_initial_ms > t->rto_max_ms)
+		return pg_conf_fail(c, "rto_initial_ms", "must lie between "
+				    "rto_min_ms (%u) and rto_max_ms (%u)",
+				    t->rto_min_ms, t->rto_max_ms);
+	if (t->snd_lowat >= t->snd_hiwat)
+		return pg_conf_fail(c, "snd_lowat", "must be below snd_hiwat (%u)",
+				    t->snd_hiwat);
+	if (t->ooo_max > t->ooo_max_total)
+		return pg_conf_fail(c, "ooo_max", "must not exceed ooo_max_total "
+				    "(%u)", t->ooo_max_total);
+	if (!t->window_scaling && t->rcv_wnd > 65535)
+		return pg_conf_fail(c, "rcv_wnd", "must be at most 65535 when "
+				    "window_scaling is off");
+	return PG_OK;
+}
+
+static int
+pg_conf_tcp(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
+{
+	const char *known[PG_CONF_TCP_NKEYS + 1];
+	struct pg_tcp_conf *tc = &cfg->tcp;
+	unsigned k = 0;
+	char cc[16];
+	int s;
+
+	for (size_t i = 0; i < PG_ARRAY_SIZE(pg_conf_tcp_nums); i++)
+		known[k++] = pg_conf_tcp_nums[i].key;
+	for (size_t i = 0; i < PG_ARRAY_SIZE(pg_conf_tcp_flags); i++)
+		known[k++] = pg_conf_tcp_flags[i].key;
+	known[k++] = "cc";
+	known[k] = NULL;
+
+	pg_tcp_conf_default(tc);
+	if (pg_conf_enter(c, t, "tcp", known, &s) != PG_OK)
+		return PG_ERROR;
+	int rc = PG_OK;
+	for (size_t i = 0; rc == PG_OK && i < PG_ARRAY_SIZE(pg_conf_tcp_nums);
+	     i++) {
+		const struct pg_conf_tcp_num *n = &pg_conf_tcp_nums[i];
+		uint32_t *f = (uint32_t *)((char *)tc + n->off);
+		unsigned v;
+		rc = pg_conf_uint(c, s, n->key, n->min, n->max, *f, &v);
+		*f = v;
+	}
+	for (size_t i = 0; rc == PG_OK && i < PG_ARRAY_SIZE(pg_conf_tcp_flags);
+	     i++) {
+		uint8_t *f = (uint8_t *)tc + pg_conf_tcp_flags[i].off;
+		rc = pg_conf_bool(c, s, pg_conf_tcp_flags[i].key, *f, f);
+	}
+	if (rc == PG_OK)
+		rc = pg_conf_string(c, s, "cc", cc, sizeof(cc),
+				    pg_conf_tcp_cc_names[tc->cc]);
+	if (rc == PG_OK) {
+		size_t i = 0;
+		while (i < PG_ARRAY_SIZE(pg_conf_tcp_cc_names)
+		       && strcmp(cc, pg_conf_tcp_cc_names[i]) != 0)
+			i++;
+		if (i == PG_ARRAY_SIZE(pg_conf_tcp_cc_names))
+			rc = pg_conf_fail(c, "cc", "'%s' is not one of cubic, "
+					  "newreno", cc);
+		tc->cc = (uint8_t)i;
+	}
+	if (rc == PG_OK)
+		rc = pg_conf_tcp_check(c, tc);
+	pg_conf_leave(c);
+	return rc;
+}
+
+/* test_service.connect = { addr = ..., port = ..., bytes = ... } */
+static int
+pg_conf_connect(struct pg_conf_ctx *c, int t, struct pg_testsvc_conf *ts)
+{
+	static const char *const known[] = { "addr", "port", "bytes", NULL };
+	int s;
+	if (!pg_conf_field(c, t, "connect"))
+		return PG_OK;
+	lua_pop(c->L, 1);
+	if (pg_conf_enter(c, t, "connect", known, &s) != PG_OK)
+		return PG_ERROR;
+	unsigned port = 0;
+	int rc = pg_conf_ipv4(c, s, "addr", 1, &ts->connect_addr);
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "port", 1, 65535, 0, &port);
+	if (rc == PG_OK && port == 0)
+		rc = pg_conf_fail(c, "port", "is required");
+	if (rc == PG_OK)
+		rc = pg_conf_u64(c, s, "bytes", 0, 1ull << 50, 0,
+				 &ts->connect_bytes);
+	ts->connect_port = (uint16_t)port;
+	pg_conf_leave(c);
+	return rc;
+}
+
+static int
+pg_conf_testsvc(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
+{
+	static const char *const known[] = { "echo", "discard", "source",
+		"source_bytes", "connect", NULL };
+	struct pg_testsvc_conf *ts = &cfg->testsvc;
+	const char *const *name = known;
+	uint16_t *port[] = { &ts->echo, &ts->discard, &ts->source };
+	int s, rc = PG_OK;
+	if (pg_conf_enter(c, t, "test_service", known, &s) != PG_OK)
+		return PG_ERROR;
+	for (size_t i = 0; rc == PG_OK && i < PG_ARRAY_SIZE(port); i++) {
+		unsigned v;
+		rc = pg_conf_uint(c, s, name[i], 1, 65535, 0, &v);
+		*port[i] = (uint16_t)v;
+		for (size_t j = 0; rc == PG_OK && v != 0 && j < i; j++)
+			if (*port[j] == v)
+				rc = pg_conf_fail(c, name[i], "port %u is already "
+						  "%s's", v, name[j]);
+	}
+	if (rc == PG_OK)
+		rc = pg_conf_u64(c, s, "source_bytes", 0, 1ull << 50, 1u << 20,
+				 &ts->source_bytes);
+	if (rc == PG_OK)
+		rc = pg_conf_connect(c, s, ts);
+	pg_conf_leave(c);
+	return rc;
+}
+
 static int
 pg_conf_name_ok(const char *s)
 {
@@ -409,7 +617,7 @@ pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 {
 	static const char *const known[] = { "name", "workers", "dpdk",
 		"interface", "listen", "log", "hugepages", "runtime_dir",
-		"process", "fault", NULL };
+		"process", "fault", "tcp", "test_service", NULL };
 	if (pg_conf_known(c, t, known) != PG_OK)
 		return PG_ERROR;
 	if (pg_conf_string(c, t, "name", cfg->name, sizeof(cfg->name),
@@ -448,7 +656,9 @@ pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	    || pg_conf_interface(c, t, cfg) != PG_OK
 	    || pg_conf_log(c, t, cfg) != PG_OK
 	    || pg_conf_process(c, t, cfg) != PG_OK
-	    || pg_conf_fault(c, t, cfg) != PG_OK)
+	    || pg_conf_fault(c, t, cfg) != PG_OK
+	    || pg_conf_tcp(c, t, cfg) != PG_OK
+	    || pg_conf_testsvc(c, t, cfg) != PG_OK)
 		return PG_ERROR;
 	return PG_OK;
 }
@@ -459,7 +669,7 @@ int
 pg_config_load(const char *file, struct pg_config *cfg, char *err,
 	       size_t errlen)
 {
-	struct pg_conf_ctx c = { NULL, file, "", err, errlen };
+	struct pg_conf_ctx c = { .file = file, .err = err, .errlen = errlen };
 	int rc = PG_ERROR;
 
 	memset(cfg, 0, sizeof(*cfg));

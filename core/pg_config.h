@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/pg_core.h"
+#include "net/pg_tcp.h"
 
 /* Seeded fault injection on a driver (tests; DESIGN §2). Rates are 0..1. */
 struct pg_fault_conf {
@@ -18,6 +19,21 @@ struct pg_fault_conf {
 	uint64_t seed;
 	int rx;          /* filter received frames */
 	int tx;          /* filter transmitted frames */
+};
+
+/*
+ * The built-in TCP test service (net/pg_testsvc.c): RFC 862 echo, RFC 863
+ * discard and a source of a known pattern on the ports set (0: off), and an
+ * active open from worker 0 when connect_addr is set.
+ */
+struct pg_testsvc_conf {
+	uint16_t echo;
+	uint16_t discard;
+	uint16_t source;
+	uint64_t source_bytes;       /* what source sends to each client */
+	uint32_t connect_addr;       /* network byte order, 0: no client */
+	uint16_t connect_port;
+	uint64_t connect_bytes;      /* what the client sends */
 };
 
 struct pg_config {
@@ -55,6 +71,8 @@ struct pg_config {
 	unsigned idle_sleep_max_us;
 
 	struct pg_fault_conf fault;
+	struct pg_tcp_conf tcp;
+	struct pg_testsvc_conf testsvc;
 };
 
 /*

@@ -160,6 +160,11 @@ pg_primary_port(struct pg_primary *p)
 	}
 
 	memset(&conf, 0, sizeof(conf));
+	/* The PMD computes TCP and IPv4 checksums for us when it can. */
+	const uint64_t csum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM
+			      | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+	if ((info.tx_offload_capa & csum) == csum)
+		conf.txmode.offloads = csum;
 	uint64_t hf = info.flow_type_rss_offloads
 		      & (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP);
 	if (nq > 1 && hf != 0) {
@@ -172,7 +177,8 @@ pg_primary_port(struct pg_primary *p)
 	if (rc != 0 && conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS) {
 		pg_log_notice("%s refuses RSS (%s); software steering only",
 			      name, rte_strerror(-rc));
-		memset(&conf, 0, sizeof(conf));
+		memset(&conf.rxmode, 0, sizeof(conf.rxmode));
+		memset(&conf.rx_adv_conf, 0, sizeof(conf.rx_adv_conf));
 		rc = rte_eth_dev_configure(port, nq, nq, &conf);
 	}
 	if (rc != 0) {
@@ -203,12 +209,14 @@ pg_primary_port(struct pg_primary *p)
 	}
 	p->shm->port_id = port;
 	p->shm->nqueues = nq;
+	p->shm->tx_csum = conf.txmode.offloads == csum;
 	rte_eth_macaddr_get(port, &p->shm->mac);
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
 	rte_ether_format_addr(mac, sizeof(mac), &p->shm->mac);
-	pg_log_notice("port %s (%u) started: %u queue pairs, MAC %s, RSS %s",
-		      name, port, nq, mac,
-		      conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS ? "on" : "off");
+	pg_log_notice("port %s (%u) started: %u queue pairs, MAC %s, RSS %s, "
+		      "TCP/IPv4 checksum offload %s", name, port, nq, mac,
+		      conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS ? "on" : "off",
+		      p->shm->tx_csum ? "on" : "off");
 	return PG_OK;
 }
 

@@ -48,6 +48,7 @@ struct pg_shared {
 	uint16_t port_id;
 	struct rte_ether_addr mac;
 	unsigned nqueues;
+	uint32_t tx_csum;             /* the port computes TCP/IPv4 checksums */
 	uint64_t started_ns;
 	/* written by the primary while running */
 	volatile uint64_t generation; /* bumped by reload */

@@ -10,6 +10,8 @@
 
 #include <rte_common.h>
 
+#include "net/pg_tcp.h"
+
 #define PG_DROP_REASONS(X)                                                   \
 	X(eth_short,       "frame shorter than an Ethernet header")          \
 	X(eth_oversize,    "frame longer than the MTU allows")              \
@@ -67,6 +69,7 @@ struct pg_stats {
 	uint64_t fault_reorder;
 	uint64_t reloads;
 	uint64_t drops[PG_DROP_MAX];
+	struct pg_tcp_stats tcp;     /* written by the worker's TCP stack */
 } __rte_cache_aligned;
 
 #define PG_STAT_INC(s, field)      ((s)->field++)

@@ -3,6 +3,7 @@
  * state, as a table for people or JSON for scripts.
  */
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -47,6 +48,22 @@ pg_status_worker_get(struct pg_primary *p, unsigned i,
 	sw->pool_size = p->pools[i]->size;
 }
 
+/* The counters of struct pg_tcp_stats, by name, for both renderings. */
+static const struct {
+	const char *name;
+	size_t off;
+} pg_status_tcp[] = {
+#define PG_STATUS_TCP(n) { #n, offsetof(struct pg_tcp_stats, n) },
+	PG_TCP_COUNTERS(PG_STATUS_TCP)
+#undef PG_STATUS_TCP
+};
+
+static uint64_t
+pg_status_tcp_value(const struct pg_tcp_stats *t, size_t i)
+{
+	return *(const uint64_t *)((const char *)t + pg_status_tcp[i].off);
+}
+
 static void
 pg_status_json_worker(FILE *f, unsigned i, const struct pg_status_worker *sw)
 {
@@ -66,7 +83,29 @@ pg_status_json_worker(FILE *f, unsigned i, const struct pg_status_worker *sw)
 	for (unsigned d = 0; d < PG_DROP_MAX; d++)
 		fprintf(f, "%s\"%s\": %lu", d ? ", " : "", pg_drop_names[d],
 			(unsigned long)s->drops[d]);
+	fprintf(f, "}, \"tcp\": {");
+	for (size_t i = 0; i < PG_ARRAY_SIZE(pg_status_tcp); i++)
+		fprintf(f, "%s\"%s\": %lu", i ? ", " : "", pg_status_tcp[i].name,
+			(unsigned long)pg_status_tcp_value(&s->tcp, i));
 	fprintf(f, "}}");
+}
+
+/* TCP in the table: the connections open, then every counter that moved. */
+static void
+pg_status_text_tcp(FILE *f, const struct pg_tcp_stats *t)
+{
+	int col = fprintf(f, "  tcp conns %lu", (unsigned long)t->conns);
+	for (size_t i = 0; i < PG_ARRAY_SIZE(pg_status_tcp); i++) {
+		uint64_t v = pg_status_tcp_value(t, i);
+		if (v == 0 || pg_status_tcp[i].off
+			      == offsetof(struct pg_tcp_stats, conns))
+			continue;
+		if (col > 64)
+			col = fprintf(f, "\n     ");
+		col += fprintf(f, "  %s %lu", pg_status_tcp[i].name,
+			       (unsigned long)v);
+	}
+	fputc('\n', f);
 }
 
 static void
@@ -84,6 +123,7 @@ pg_status_text_worker(FILE *f, unsigned i, const struct pg_status_worker *sw)
 		(unsigned long)s->steer_out, (unsigned long)s->steer_in,
 		(unsigned long)s->arp_in, (unsigned long)s->arp_out,
 		(unsigned long)s->icmp_echo);
+	pg_status_text_tcp(f, &s->tcp);
 	for (unsigned d = 0; d < PG_DROP_MAX; d++)
 		if (s->drops[d] != 0)
 			fprintf(f, "  drop %-14s %10lu  %s\n", pg_drop_names[d],

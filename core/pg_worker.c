@@ -2,7 +2,9 @@
  * The worker process and its loop.
  *
  *   pg_worker_main -> rte_eal_init (secondary) -> pg_worker_attach
- *                  -> pg_worker_run -> pg_netif_poll ... -> exit
+ *                  -> pg_worker_run -> pg_worker_tcp_start
+ *                                   -> pg_netif_poll, pg_tcp_stack_poll ...
+ *                                   -> pg_worker_tcp_stop -> exit
  */
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +21,8 @@
 #include "core/pg_log.h"
 #include "core/pg_worker.h"
 #include "net/pg_steer.h"
+#include "net/pg_tcp.h"
+#include "net/pg_testsvc.h"
 
 /* Empty polls before the loop starts sleeping, and the first sleep. */
 #define PG_IDLE_SPINS     512
@@ -96,13 +100,49 @@ pg_worker_attach(struct pg_worker *w, unsigned id, const char **err)
 	nif->stats = &w->self->stats;
 	nif->neigh = mz->addr;
 	nif->steer = pg_worker_rings;
+	nif->tx_csum = (int)w->shm->tx_csum;
 	return pg_worker_open_driver(w, pool, err);
+}
+
+/*
+ * The TCP stack over the netif, its counters in this worker's shared
+ * statistics, and the test service when configured. A restarted worker
+ * starts with no connection: the gauge is reset, the totals go on.
+ */
+static int
+pg_worker_tcp_start(struct pg_worker *w, const char **err)
+{
+	const struct pg_config *cfg = &w->shm->cfg;
+	struct pg_tcp_stats *st = &w->self->stats.tcp;
+
+	st->conns = 0;
+	w->tcp = pg_tcp_stack_create(&w->nif, &cfg->tcp, st, err);
+	if (w->tcp == NULL)
+		return PG_ERROR;
+	w->testsvc = pg_testsvc_start(w->tcp, cfg, w->nif.pool, w->nif.holder,
+				      w->id == 0, err);
+	if (w->testsvc == NULL) {
+		pg_tcp_stack_destroy(w->tcp);
+		w->tcp = NULL;
+		return PG_ERROR;
+	}
+	return PG_OK;
+}
+
+static void
+pg_worker_tcp_stop(struct pg_worker *w)
+{
+	pg_testsvc_stop(w->testsvc);
+	w->testsvc = NULL;
+	pg_tcp_stack_destroy(w->tcp);
+	w->tcp = NULL;
+	pg_netif_flush(&w->nif);        /* the resets of what was aborted */
 }
 
 /*
  * Adaptive idle backoff: busy-poll while traffic flows; after a run of
  * empty polls sleep, doubling up to idle_sleep_max_us, so an idle server
- * does not pin its CPUs.
+ * does not pin its CPUs. A sleep never runs past the next TCP timer.
  */
 static void
 pg_worker_idle(struct pg_worker *w, unsigned *empty, unsigned *sleep_us)
@@ -115,16 +155,34 @@ pg_worker_idle(struct pg_worker *w, unsigned *empty, unsigned *sleep_us)
 	*sleep_us = *sleep_us == 0 ? PG_IDLE_SLEEP_US : *sleep_us * 2;
 	if (*sleep_us > max)
 		*sleep_us = max;
-	rte_delay_us_sleep(*sleep_us);
+	unsigned us = *sleep_us;
+	uint64_t due = pg_tcp_stack_next_timer(w->tcp), now = pg_now_ns();
+	if (due <= now)
+		return;
+	if (due - now < (uint64_t)us * 1000)
+		us = (unsigned)((due - now) / 1000);
+	if (us > 0)
+		rte_delay_us_sleep(us);
 }
 
-void
+/*
+ * The loop. TCP timers run after each receive pass and what they send
+ * leaves in the same pass. Returns PG_ERROR when the worker could not
+ * start its TCP stack.
+ */
+int
 pg_worker_run(struct pg_worker *w)
 {
 	unsigned empty = 0, sleep_us = 0;
 	uint64_t gen = w->shm->generation;
+	const char *err = NULL;
 
 	w->self->generation = gen;
+	int rc = pg_worker_tcp_start(w, &err);
+	if (rc != PG_OK) {
+		pg_log_err(0, "worker %u: cannot start TCP: %s", w->id, err);
+		goto done;
+	}
 	w->self->state = PG_WORKER_RUNNING;
 	pg_log_notice("worker %u running on lcore %u, queue %u", w->id,
 		      rte_lcore_id(), w->id);
@@ -132,7 +190,10 @@ pg_worker_run(struct pg_worker *w)
 		pg_arp_request(&w->nif, w->nif.addr);   /* gratuitous ARP */
 
 	while (!w->shm->stopping) {
-		if (pg_netif_poll(&w->nif) != 0) {
+		unsigned busy = pg_netif_poll(&w->nif);
+		busy += pg_tcp_stack_poll(w->tcp);
+		pg_netif_flush(&w->nif);
+		if (busy != 0) {
 			empty = 0;
 			sleep_us = 0;
 		} else {
@@ -146,10 +207,13 @@ pg_worker_run(struct pg_worker *w)
 				      w->id, (unsigned long)gen);
 		}
 	}
+	pg_worker_tcp_stop(w);
+done:
 	pg_netif_close(&w->nif);
 	pg_driver_close(w->nif.drv);
 	w->nif.drv = NULL;
 	pg_log_notice("worker %u stopped", w->id);
+	return rc;
 }
 
 int
@@ -190,8 +254,8 @@ pg_worker_main(int argc, char **argv)
 	if (pg_log_open(lf, w.shm->cfg.log_level, NULL, &err) != PG_OK)
 		pg_log_err(0, "worker %u: %s %s", id, err, lf);
 
-	pg_worker_run(&w);
+	int rc = pg_worker_run(&w);
 	w.self->state = PG_WORKER_EXITED;
 	rte_eal_cleanup();
-	return 0;
+	return rc == PG_OK ? 0 : 1;
 }

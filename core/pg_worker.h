@@ -1,7 +1,8 @@
 /*
  * A worker: one per configured CPU, a DPDK secondary process (or a thread
  * of the primary in single-process mode) that runs the loop
- *   rx burst -> steering -> eth/arp/ip -> ... -> tx flush -> idle backoff
+ *   rx burst -> steering -> eth/arp/ip/tcp -> tx flush -> TCP timers
+ *   -> tx flush -> idle backoff (never past the next TCP timer)
  * until the primary asks it to stop.
  */
 #ifndef PG_WORKER_H
@@ -10,11 +11,16 @@
 #include "core/pg_shm.h"
 #include "net/pg_netif.h"
 
+struct pg_tcp_stack;
+struct pg_testsvc;
+
 struct pg_worker {
 	unsigned id;
 	struct pg_shared *shm;
 	struct pg_worker_shm *self;
 	struct pg_netif nif;
+	struct pg_tcp_stack *tcp;
+	struct pg_testsvc *testsvc;
 };
 
 /*
@@ -23,8 +29,11 @@ struct pg_worker {
  */
 int pg_worker_attach(struct pg_worker *w, unsigned id, const char **err);
 
-/* Run the loop until shm->stopping; then release what the worker holds. */
-void pg_worker_run(struct pg_worker *w);
+/*
+ * Run the loop until shm->stopping; then release what the worker holds.
+ * PG_ERROR when the worker could not start (logged).
+ */
+int pg_worker_run(struct pg_worker *w);
 
 /* Entry point of `perigee worker ID -- EAL-ARGS` (a secondary process). */
 int pg_worker_main(int argc, char **argv);

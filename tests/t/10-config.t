@@ -39,6 +39,19 @@ my %full = (
 		     stop_timeout_ms => 2000, idle_sleep_max_us => 500 },
 	fault => { drop => 0.1, duplicate => 0.05, reorder => 0.5, seed => 7,
 		   direction => 'both' },
+	tcp => { max_conns => 4096, rcv_wnd => 262144, snd_hiwat => 131072,
+		 snd_lowat => 32768, time_wait_ms => 1000, fin_wait2_ms => 5000,
+		 syn_backlog => 64, syncookies => \1, cc => 'newreno',
+		 sack => \1, timestamps => \0,
+		 window_scaling => \1, keepalive_idle_ms => 60000,
+		 keepalive_intvl_ms => 5000, keepalive_probes => 4,
+		 rto_min_ms => 50, rto_max_ms => 30000, rto_initial_ms => 500,
+		 delack_ms => 10, ooo_max => 1048576, ooo_max_total => 8388608,
+		 syn_retries => 3, retries => 8 },
+	test_service => { echo => 7, discard => 9, source => 19,
+			  source_bytes => 1048576,
+			  connect => { addr => CLIENT_IP, port => 5001,
+				       bytes => 4096 } },
 );
 my $ncpu = ncpu();
 
@@ -93,6 +106,26 @@ my @bad = (
 		'fault.direction', qr/must be rx, tx or both/],
 	['restart delay negative', { process => { restart_delay_ms => -1 } },
 		'process.restart_delay_ms', qr/must be a whole number from 0/],
+	['unknown TCP key', { tcp => { nagle => \1 } }, 'tcp.nagle',
+		qr/unknown key/],
+	['unknown congestion control', { tcp => { cc => 'bbr' } }, 'tcp.cc',
+		qr/'bbr' is not one of cubic, newreno/],
+	['TCP flag not a boolean', { tcp => { sack => 1 } }, 'tcp.sack',
+		qr/must be true or false/],
+	['initial RTO outside min..max', { tcp => { rto_min_ms => 300,
+		rto_initial_ms => 200 } }, 'tcp.rto_initial_ms',
+		qr/must lie between rto_min_ms \(300\) and rto_max_ms/],
+	['delayed ACK too long', { tcp => { delack_ms => 1000 } },
+		'tcp.delack_ms', qr/must be a whole number from 0 to 500/],
+	['big window without scaling', { tcp => { window_scaling => \0,
+		rcv_wnd => 100000 } }, 'tcp.rcv_wnd',
+		qr/must be at most 65535 when window_scaling is off/],
+	['test service port repeated', { test_service => { echo => 7,
+		discard => 7 } }, 'test_service.discard',
+		qr/port 7 is already echo's/],
+	['client without a port', { test_service => { connect => {
+		addr => CLIENT_IP } } }, 'test_service.connect.port',
+		qr/is required/],
 );
 
 plan tests => 4 * @bad + 5 * 2 + 3;

@@ -37,7 +37,7 @@ use Time::HiRes qw(time sleep);
 our @EXPORT = qw(total totals delta wait_for run_cmd tool lua_value
 		 pid_alive hugepage_files hugepages_free dpdk_runtime_dir
 		 nr_hugepages tempdir ncpu toeplitz steer_owner worker_deltas
-		 CLIENT_IP SERVER_IP);
+		 pattern_sha256 CLIENT_IP SERVER_IP);
 
 use constant {
 	CLIENT_IP => '198.18.0.1',
@@ -151,8 +151,10 @@ sub tool($name) {
 }
 
 # A Perl value as Lua source: hashes become tables with sorted keys, arrays
-# lists, numbers stay numbers, everything else is a quoted string.
+# lists, \1 and \0 the booleans true and false, numbers stay numbers,
+# everything else is a quoted string.
 sub lua_value($v, $indent = '') {
+	return $$v ? 'true' : 'false' if ref $v eq 'SCALAR';
 	if (ref $v eq 'HASH') {
 		my $in = "$indent  ";
 		return "{\n" . join('', map {
@@ -182,11 +184,11 @@ sub _merge($base, $over) {
 # --- status arithmetic ------------------------------------------------------
 
 # Sum of a worker field over the workers of a status; "drops.NAME" reads a
-# drop counter.
+# drop counter, "tcp.NAME" a TCP one.
 sub total($st, $field) {
 	my $sum = 0;
 	for my $w (@{ $st->{workers} }) {
-		my $v = $field =~ /\Adrops\.(.+)\z/ ? $w->{drops}{$1}
+		my $v = $field =~ /\A(drops|tcp)\.(.+)\z/ ? $w->{$1}{$2}
 			: $w->{$field};
 		croak "status has no worker field '$field'" unless defined $v;
 		$sum += $v;
@@ -194,12 +196,13 @@ sub total($st, $field) {
 	return $sum;
 }
 
-# The counters of one worker of a status, drops as "drops.NAME".
+# The counters of one worker of a status, drops as "drops.NAME", TCP's as
+# "tcp.NAME".
 sub _counters($w) {
 	my %c;
 	for my $k (keys %$w) {
-		if ($k eq 'drops') {
-			$c{"drops.$_"} = $w->{drops}{$_} for keys %{ $w->{drops} };
+		if ($k eq 'drops' || $k eq 'tcp') {
+			$c{"$k.$_"} = $w->{$k}{$_} for keys %{ $w->{$k} };
 		} elsif ($k =~ /_(?:pkts|bytes|in|out|echo|dup|reorder)\z|\Areloads\z/) {
 			$c{$k} = $w->{$k};
 		}
@@ -623,6 +626,39 @@ sub neigh_mac($self) {
 	my $out = $self->ns_capture('ip', 'neigh', 'show', SERVER_IP,
 				    'dev', $self->{iface}) // return undef;
 	return $out =~ /lladdr\s+([0-9a-f:]{17})/i ? lc $1 : undef;
+}
+
+# pg-tcpxfer in the namespace (see tests/tools/pg-tcpxfer.c): tcpxfer(
+# SECONDS, COMMAND, ARGS...) bounds it to SECONDS and returns the run_cmd
+# result with the pairs of its output line added ("sent N received M sha256
+# HEX seconds S" gives sent, received, sha256, seconds).
+sub tcpxfer($self, $secs, $cmd, @args) {
+	my $r = $self->ns_exec({ timeout => $secs + 10 }, tool('pg-tcpxfer'),
+			       $cmd, @args, $secs);
+	my %kv = ($r->{out} =~ /(\w+) (\S+)/g);
+	return { %kv, %$r };
+}
+
+# The SHA-256 of the first $bytes bytes of the test pattern (hex).
+my %PATTERN_SHA;
+sub pattern_sha256($bytes) {
+	return $PATTERN_SHA{$bytes} //= do {
+		my $r = run_cmd(tool('pg-tcpxfer'), 'pattern', $bytes);
+		croak "pg-tcpxfer pattern: $r->{err}" if $r->{rc};
+		chomp(my $h = $r->{out});
+		$h;
+	};
+}
+
+# The test service's log lines of a kind (discard, client) since a
+# log_mark(), parsed: [{ peer, sent, received, sha256, seconds }, ...].
+sub testsvc_reports($self, $kind, $mark = 0) {
+	return [ map {
+		/testsvc\ \Q$kind\E\ (\S+):(?:\ sent\ (\d+)\ bytes,)?
+		 \ received\ (\d+)\ bytes\ sha256\ ([0-9a-f]+)\ in\ ([\d.]+)/x
+		? { peer => $1, sent => $2, received => $3, sha256 => $4,
+		    seconds => $5 } : ()
+	} $self->log_grep(qr/testsvc \Q$kind\E /, $mark) ];
 }
 
 # Status, once every worker is running (undef after $timeout seconds).

@@ -82,6 +82,61 @@ test_defaults(void **state)
 	assert_string_equal(cfg.log_file, "stderr");
 	assert_int_equal(cfg.restart_delay_ms, 100);
 	assert_true(cfg.fault.drop == 0 && cfg.fault.rx && !cfg.fault.tx);
+	/* TCP defaults are the stack's own; no test service. */
+	struct pg_tcp_conf def;
+	pg_tcp_conf_default(&def);
+	assert_memory_equal(&cfg.tcp, &def, sizeof(def));
+	assert_int_equal(cfg.testsvc.echo, 0);
+	assert_int_equal(cfg.testsvc.discard, 0);
+	assert_int_equal(cfg.testsvc.source, 0);
+	assert_int_equal(cfg.testsvc.connect_addr, 0);
+	assert_int_equal(cfg.testsvc.source_bytes, 1u << 20);
+}
+
+static void
+test_tcp_and_test_service(void **state)
+{
+	static struct pg_config cfg;
+	char err[512];
+	int rc = load("return { interface = { address = '198.18.0.2' },\n"
+		      " tcp = { max_conns = 1000, rcv_wnd = 65535, time_wait_ms = 0,\n"
+		      "   syn_backlog = 8, syncookies = false, cc = 'newreno',\n"
+		      "   sack = false, timestamps = false, window_scaling = false,\n"
+		      "   keepalive_idle_ms = 5000, keepalive_intvl_ms = 1000,\n"
+		      "   keepalive_probes = 3, rto_min_ms = 10, rto_max_ms = 5000,\n"
+		      "   rto_initial_ms = 100, delack_ms = 0, ooo_max = 4096,\n"
+		      "   ooo_max_total = 8192 },\n"
+		      " test_service = { echo = 7, discard = 9, source = 19,\n"
+		      "   source_bytes = 2^40, connect = { addr = '198.18.0.1',\n"
+		      "   port = 5001, bytes = 268435456 } } }\n",
+		      &cfg, err, sizeof(err));
+	if (rc != PG_OK)
+		fail_msg("%s", err);
+	const struct pg_tcp_conf *t = &cfg.tcp;
+	assert_int_equal(t->max_conns, 1000);
+	assert_int_equal(t->rcv_wnd, 65535);
+	assert_int_equal(t->time_wait_ms, 0);
+	assert_int_equal(t->syn_backlog, 8);
+	assert_int_equal(t->cc, PG_TCP_CC_NEWRENO);
+	assert_false(t->syncookies || t->sack || t->timestamps
+		     || t->window_scaling);
+	assert_int_equal(t->keepalive_idle_ms, 5000);
+	assert_int_equal(t->keepalive_intvl_ms, 1000);
+	assert_int_equal(t->keepalive_probes, 3);
+	assert_int_equal(t->rto_min_ms, 10);
+	assert_int_equal(t->rto_max_ms, 5000);
+	assert_int_equal(t->rto_initial_ms, 100);
+	assert_int_equal(t->delack_ms, 0);
+	assert_int_equal(t->ooo_max, 4096);
+	assert_int_equal(t->ooo_max_total, 8192);
+	const struct pg_testsvc_conf *ts = &cfg.testsvc;
+	assert_int_equal(ts->echo, 7);
+	assert_int_equal(ts->discard, 9);
+	assert_int_equal(ts->source, 19);
+	assert_true(ts->source_bytes == 1ull << 40);
+	assert_int_equal(ts->connect_addr, inet_addr("198.18.0.1"));
+	assert_int_equal(ts->connect_port, 5001);
+	assert_int_equal(ts->connect_bytes, 268435456);
 }
 
 struct bad {
@@ -125,6 +180,44 @@ static const struct bad bads[] = {
 	  "key 'process.x': unknown key" },
 	{ "return { [1] = 2, interface = { address = '198.18.0.2' } }",
 	  "keys must be names" },
+#define A "interface = { address = '198.18.0.2' }, "
+	{ "return { " A "tcp = { mss = 1 } }", "key 'tcp.mss': unknown key" },
+	{ "return { " A "tcp = { cc = 'vegas' } }",
+	  "key 'tcp.cc': 'vegas' is not one of cubic, newreno" },
+	{ "return { " A "tcp = { sack = 1 } }",
+	  "key 'tcp.sack': must be true or false" },
+	{ "return { " A "tcp = { max_conns = 0 } }",
+	  "key 'tcp.max_conns': must be a whole number from 1 to" },
+	{ "return { " A "tcp = { delack_ms = 501 } }",
+	  "key 'tcp.delack_ms': must be a whole number from 0 to 500" },
+	{ "return { " A "tcp = { rto_min_ms = 500, rto_initial_ms = 100 } }",
+	  "key 'tcp.rto_initial_ms': must lie between rto_min_ms (500) and "
+	  "rto_max_ms" },
+	{ "return { " A "tcp = { rto_min_ms = 5000, rto_max_ms = 1000 } }",
+	  "key 'tcp.rto_min_ms': must not exceed rto_max_ms (1000)" },
+	{ "return { " A "tcp = { snd_hiwat = 65536, snd_lowat = 65536 } }",
+	  "key 'tcp.snd_lowat': must be below snd_hiwat (65536)" },
+	{ "return { " A "tcp = { ooo_max = 2, ooo_max_total = 1 } }",
+	  "key 'tcp.ooo_max': must not exceed ooo_max_total (1)" },
+	{ "return { " A "tcp = { window_scaling = false, rcv_wnd = 65536 } }",
+	  "key 'tcp.rcv_wnd': must be at most 65535 when window_scaling is off" },
+	{ "return { " A "test_service = 7 }", "key 'test_service': must be a table" },
+	{ "return { " A "test_service = { echo = 0 } }",
+	  "key 'test_service.echo': must be a whole number from 1 to 65535" },
+	{ "return { " A "test_service = { echo = 7, source = 7 } }",
+	  "key 'test_service.source': port 7 is already echo's" },
+	{ "return { " A "test_service = { source_bytes = -1 } }",
+	  "key 'test_service.source_bytes': must be a whole number from 0 to" },
+	{ "return { " A "test_service = { connect = { port = 80 } } }",
+	  "key 'test_service.connect.addr': is required" },
+	{ "return { " A "test_service = { connect = { addr = '198.18.0.1' } } }",
+	  "key 'test_service.connect.port': is required" },
+	{ "return { " A "test_service = { connect = { addr = 'x', port = 1 } } }",
+	  "key 'test_service.connect.addr': 'x' is not an IPv4 address" },
+	{ "return { " A "test_service = { connect = { addr = '198.18.0.1', "
+	  "port = 1, size = 2 } } }",
+	  "key 'test_service.connect.size': unknown key" },
+#undef A
 };
 
 static void
@@ -161,6 +254,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_tcp_and_test_service),
 		cmocka_unit_test(test_bad_configs_name_file_key_reason),
 		cmocka_unit_test(test_missing_file),
 	};
