@@ -115,8 +115,15 @@ pg_worker_tcp_start(struct pg_worker *w, const char **err)
 	const struct pg_config *cfg = &w->shm->cfg;
 	struct pg_tcp_stats *st = &w->self->stats.tcp;
 
+	struct pg_tcp_conf conf = cfg->tcp;
+	/* Out-of-order data may take at most half of this worker's mbufs:
+	 * the rest keeps receiving, sending and answering. */
+	uint64_t half = (uint64_t)w->nif.pool->size / 2
+			* (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(struct rte_mbuf));
+	if (conf.ooo_max_total > half)
+		conf.ooo_max_total = (uint32_t)half;
 	st->conns = 0;
-	w->tcp = pg_tcp_stack_create(&w->nif, &cfg->tcp, st, err);
+	w->tcp = pg_tcp_stack_create(&w->nif, &conf, st, err);
 	if (w->tcp == NULL)
 		return PG_ERROR;
 	w->testsvc = pg_testsvc_start(w->tcp, cfg, w->nif.pool, w->nif.holder,

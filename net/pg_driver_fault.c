@@ -4,7 +4,7 @@
  * kernel has no netem; this is how tests make a real wire misbehave.
  *
  * Reordering holds one frame back and releases it behind the frames of the
- * next burst (or alone, one poll later), so nothing is delayed for long and
+ * next burst (or alone at the next poll), so nothing is delayed for long and
  * nothing is lost. Only one frame is held at a time per direction, so a
  * busy link sees somewhat fewer reorderings than the configured rate.
  */
@@ -96,10 +96,28 @@ pg_fault_filter(struct pg_driver_fault *f, struct pg_fault_dir *dir,
 	return k;
 }
 
+/*
+ * A frame held back on transmit goes out at the next poll even when
+ * nothing else is sent: a sender waiting for the ACK of that very frame
+ * would otherwise wait for its retransmission timer.
+ */
+static void
+pg_fault_release_tx(struct pg_driver_fault *f)
+{
+	struct rte_mbuf *m = f->tx.held;
+	f->tx.held = NULL;
+	if (pg_driver_tx(f->inner, &m, 1) != 1) {
+		pg_mbuf_free(m);
+		PG_DROP(f->stats, tx_full);
+	}
+}
+
 static uint16_t
 pg_fault_rx(struct pg_driver *d, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct pg_driver_fault *f = (struct pg_driver_fault *)d;
+	if (f->tx.held != NULL)
+		pg_fault_release_tx(f);
 	if (!f->rx.on)
 		return pg_driver_rx(f->inner, pkts, n);
 

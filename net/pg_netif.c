@@ -57,17 +57,21 @@ pg_netif_poll(struct pg_netif *nif)
 {
 	struct rte_mbuf *pkts[PG_BURST];
 
+	unsigned total = 0;
 	if (!nif->sim_clock)
 		nif->now_ns = pg_now_ns();
+	/* Frames another worker received for us first: they are usually the
+	 * older ones of their flow (a peer's queue choice can change in the
+	 * middle of a connection), and TCP prefers them in order. */
+	if (nif->nworkers > 1)
+		total += pg_steer_drain(nif);
 	uint16_t n = pg_driver_rx(nif->drv, pkts, PG_BURST);
 	for (uint16_t i = 0; i < n; i++) {
 		PG_STAT_INC(nif->stats, rx_pkts);
 		PG_STAT_ADD(nif->stats, rx_bytes, pkts[i]->pkt_len);
 		pg_eth_input(nif, pkts[i]);
 	}
-	unsigned total = n;
-	if (nif->nworkers > 1)
-		total += pg_steer_drain(nif);
+	total += n;
 	pg_netif_flush(nif);
 	return total;
 }

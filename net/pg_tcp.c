@@ -42,7 +42,8 @@ pg_tcp_conf_default(struct pg_tcp_conf *c)
 		.rcv_wnd = 1u << 20,
 		.snd_hiwat = 1u << 20,
 		.snd_lowat = 256u << 10,
-		.ooo_max = 256u << 10,
+		/* Counted in mbuf memory: a full 1 MiB window of segments. */
+		.ooo_max = 2u << 20,
 		.ooo_max_total = 32u << 20,
 		.syn_backlog = 1024,
 		.rto_min_ms = 200,

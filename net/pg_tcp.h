@@ -101,8 +101,8 @@ struct pg_tcp_conf {
 	uint32_t rcv_wnd;            /* receive window offered, bytes */
 	uint32_t snd_hiwat;          /* queued bytes that stop on_writable */
 	uint32_t snd_lowat;          /* queued bytes that restart it */
-	uint32_t ooo_max;            /* out-of-order bytes per connection */
-	uint32_t ooo_max_total;      /* out-of-order bytes per stack */
+	uint32_t ooo_max;            /* out-of-order mbuf memory per connection */
+	uint32_t ooo_max_total;      /* out-of-order mbuf memory per stack */
 	uint32_t syn_backlog;        /* half-open connections per listener */
 	uint32_t rto_min_ms, rto_max_ms, rto_initial_ms;
 	uint32_t delack_ms;

@@ -37,8 +37,17 @@ subtest SHORT . ' short connections to echo' => sub {
 	ok($st, 'no connection left open') or return;
 	is(total($st, 'tcp.passive_opens') - total($st0, 'tcp.passive_opens'),
 	   SHORT, 'each was accepted once');
-	is(total($st, 'tcp.resets_out') - total($st0, 'tcp.resets_out'), 0,
-	   'none was reset');
+	# The tap picks a flow's queue by hash until Perigee has sent on it,
+	# then follows Perigee's queue: the handshake's last ACK may reach
+	# the owning worker through the other one, after the connection has
+	# already closed. Answering such a stray with RST is what RFC 9293
+	# asks (Linux does the same); any other RST would be a bug.
+	my $rst = total($st, 'tcp.resets_out') - total($st0, 'tcp.resets_out');
+	my $stray = total($st, 'drops.tcp_no_conn')
+		    - total($st0, 'drops.tcp_no_conn');
+	is($rst, $stray, 'every RST answered a segment for a closed connection')
+		or diag("resets_out $rst, segments for no connection $stray");
+	note("$rst stray segments after close answered with RST");
 };
 
 # Nothing is held once every connection is gone (time_wait_ms = 1000).

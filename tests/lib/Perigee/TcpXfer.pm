@@ -28,8 +28,7 @@ sub conf($source_bytes, %over) {
 		test_service => { echo => ECHO, discard => DISCARD,
 				  source => SOURCE,
 				  source_bytes => $source_bytes },
-		tcp => { time_wait_ms => 1000, ooo_max => 4 << 20,
-			 ooo_max_total => 64 << 20 },
+		tcp => { time_wait_ms => 1000 },
 		%over,
 	};
 }
