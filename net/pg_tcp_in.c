@@ -798,9 +798,14 @@ pg_tcp_new_ack(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 	int fin = (c->flags & PG_TCPF_SHUT_WR) && SEQ_GT(seg->ack, data_end);
 	uint32_t data = acked - fin;
 
-	if ((c->flags & PG_TCPF_TS) && seg->has_ts && seg->tsecr != 0)
-		pg_tcp_rtt_sample(c, (pg_tcp_tsval(c) - seg->tsecr) * 1000);
-	else if ((c->flags & PG_TCPF_RTT) && SEQ_GEQ(seg->ack, c->rtt_seq)) {
+	/* After a timeout the peer may echo the timestamp of a segment sent
+	 * long before (an ACK answering an out-of-window segment carries an
+	 * old TS.Recent): no sample until the RTO has recovered. */
+	if ((c->flags & PG_TCPF_TS) && seg->has_ts && seg->tsecr != 0) {
+		if (c->backoff == 0)
+			pg_tcp_rtt_sample(c, (pg_tcp_tsval(c) - seg->tsecr)
+					     * 1000);
+	} else if ((c->flags & PG_TCPF_RTT) && SEQ_GEQ(seg->ack, c->rtt_seq)) {
 		c->flags &= ~PG_TCPF_RTT;
 		pg_tcp_rtt_sample(c, (pg_tcp_now_ms(s) - c->rtt_ms) * 1000);
 	}
@@ -824,6 +829,13 @@ pg_tcp_new_ack(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 			c->cwnd -= RTE_MIN(c->cwnd - c->mss, data);
 			if (data >= c->mss)
 				c->cwnd += c->mss;
+		} else if (c->board == NULL
+			   || SEQ_LEQ(c->board->rexmit_nxt, c->snd_una)) {
+			/* The next hole starts at snd_una and has not gone
+			 * again yet; no SACK block may be left to show it. */
+			uint32_t len = pg_tcp_retransmit_head(c);
+			if (c->board != NULL)
+				c->board->rexmit_nxt = c->snd_una + len;
 		}
 	} else {
 		pg_tcp_cc_on_ack(c, data);
@@ -851,7 +863,11 @@ pg_tcp_dup_ack(struct pg_tcp_conn *c)
 			c->cwnd += c->mss;
 		return;
 	}
-	if (++c->dupacks != 3)
+	/* Three duplicates, or (RFC 6675 5) more than three segments' worth
+	 * SACKed above snd_una: a loss. */
+	if (++c->dupacks < 3
+	    && !((c->flags & PG_TCPF_SACK)
+		 && pg_tcp_sacked_bytes(c) >= 3u * c->mss))
 		return;
 	c->stack->stats->fast_retrans++;
 	pg_tcp_cc_on_loss(c);
@@ -945,8 +961,12 @@ pg_tcp_ack_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 		    && pg_tcp_fin_acked(c))
 			return 1;
 	} else if (seg->ack == c->snd_una && seg->plen == 0
-		   && !(seg->flags & (PG_TCP_SYN | PG_TCP_FIN)) && !wnd_changed
-		   && pg_tcp_in_flight(c) > 0) {
+		   && !(seg->flags & (PG_TCP_SYN | PG_TCP_FIN))
+		   && pg_tcp_in_flight(c) > 0
+		   /* A receiver whose window moves as its application reads
+		    * (Linux) still tells of a loss through its SACK blocks. */
+		   && (!wnd_changed
+		       || ((c->flags & PG_TCPF_SACK) && seg->nsack > 0))) {
 		pg_tcp_dup_ack(c);
 	}
 	return 0;

@@ -15,6 +15,9 @@
  *   pg-tcpxfer serve PORT [SECONDS]
  *       print "listening", accept one connection on PORT, echo what it
  *       receives until EOF, close: "received N sha256 HEX seconds S"
+ *   pg-tcpxfer sink PORT [SECONDS]
+ *       the same, but what it receives is only counted and hashed (the
+ *       kernel-to-kernel baseline of scripts/bench-tcp-throughput)
  *
  * SECONDS (default 60) bounds the whole command. Exit status: 0 done,
  * 1 failure or time out (the reason on stderr), 2 usage.
@@ -283,7 +286,7 @@ cmd_many(const struct sockaddr_in *sa, unsigned count, uint64_t bytes)
 }
 
 static int
-cmd_serve(const char *port)
+cmd_serve(const char *port, int echo)
 {
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
 	struct sockaddr_in sa;
@@ -308,7 +311,7 @@ cmd_serve(const char *port)
 		return xfer_fail("accept");
 	close(l);
 	double t0 = xfer_now();
-	struct xfer x = { .echo = 1, .md = xfer_md() };
+	struct xfer x = { .echo = echo, .md = xfer_md() };
 	int rc = xfer_run(fd, &x);
 	close(fd);
 	if (rc != 0) {
@@ -328,7 +331,8 @@ usage(void)
 	fprintf(stderr, "usage: pg-tcpxfer pattern BYTES\n"
 		"       pg-tcpxfer send ADDR PORT BYTES [SECONDS]\n"
 		"       pg-tcpxfer many ADDR PORT COUNT BYTES [SECONDS]\n"
-		"       pg-tcpxfer serve PORT [SECONDS]\n");
+		"       pg-tcpxfer serve PORT [SECONDS]\n"
+		"       pg-tcpxfer sink PORT [SECONDS]\n");
 	return 2;
 }
 
@@ -341,15 +345,15 @@ main(int argc, char **argv)
 	const char *cmd = argv[1];
 	int nargs = strcmp(cmd, "pattern") == 0 ? 1 : strcmp(cmd, "send") == 0
 		? 3 : strcmp(cmd, "many") == 0 ? 4 : strcmp(cmd, "serve") == 0
-		? 1 : -1;
+		|| strcmp(cmd, "sink") == 0 ? 1 : -1;
 	if (nargs < 0 || argc < 2 + nargs || argc > 3 + nargs)
 		return usage();
 	double secs = argc == 3 + nargs ? atof(argv[2 + nargs]) : 60;
 	xfer_deadline = xfer_now() + secs;
 	if (strcmp(cmd, "pattern") == 0)
 		return cmd_pattern(strtoull(argv[2], NULL, 10));
-	if (strcmp(cmd, "serve") == 0)
-		return cmd_serve(argv[2]);
+	if (strcmp(cmd, "serve") == 0 || strcmp(cmd, "sink") == 0)
+		return cmd_serve(argv[2], strcmp(cmd, "serve") == 0);
 	if (xfer_addr(argv[2], argv[3], &sa) != 0)
 		return usage();
 	if (strcmp(cmd, "send") == 0)
