@@ -461,6 +461,7 @@ static const struct pg_conf_tcp_num pg_conf_tcp_nums[] = {
 static const struct { const char *key; size_t off; } pg_conf_tcp_flags[] = {
 	PG_CONF_TCP_FLAG(sack), PG_CONF_TCP_FLAG(timestamps),
 	PG_CONF_TCP_FLAG(window_scaling), PG_CONF_TCP_FLAG(syncookies),
+	PG_CONF_TCP_FLAG(tail_loss_probe),
 };
 #undef PG_CONF_TCP_FLAG
 

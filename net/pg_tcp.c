@@ -62,6 +62,7 @@ pg_tcp_conf_default(struct pg_tcp_conf *c)
 		.timestamps = 1,
 		.window_scaling = 1,
 		.syncookies = 1,
+		.tail_loss_probe = 1,
 	};
 }
 

@@ -113,6 +113,7 @@ struct pg_tcp_conf {
 	uint32_t keepalive_idle_ms, keepalive_intvl_ms, keepalive_probes;
 	uint8_t cc;                  /* enum pg_tcp_cc, the default */
 	uint8_t sack, timestamps, window_scaling, syncookies;
+	uint8_t tail_loss_probe;     /* RFC 8985 probe before the RTO */
 	uint64_t secret[2];          /* ISN and cookie key; 0: random */
 };
 
@@ -134,7 +135,8 @@ struct pg_tcp_opts {
 	X(challenge_acks) X(syncookies_sent) X(syncookies_ok)                \
 	X(syncookies_bad) X(syn_dropped)  X(paws_rejected) X(bad_csum)       \
 	X(no_listener)   X(keepalive_probes) X(persist_probes)               \
-	X(timewait_reuse) X(delayed_acks) X(refused_bytes) X(conn_limit)
+	X(timewait_reuse) X(delayed_acks) X(refused_bytes) X(conn_limit)       \
+	X(tail_probes)   X(early_retrans)
 
 struct pg_tcp_stats {
 #define PG_TCP_COUNTER_FIELD(name) uint64_t name;

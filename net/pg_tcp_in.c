@@ -819,10 +819,10 @@ pg_tcp_new_ack(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 	pg_tcp_sack_prune(c);
 	if (c->flags & PG_TCPF_RECOVERY) {
 		if (SEQ_GEQ(seg->ack, c->recover)) {
+			/* RFC 6582 3.2 step 3, second option: a flight that
+			 * happens to be small does not collapse cwnd. */
 			c->flags &= ~PG_TCPF_RECOVERY;
-			c->cwnd = RTE_MIN(c->ssthresh,
-					  pg_tcp_in_flight(c) + c->mss);
-			c->cwnd = RTE_MAX(c->cwnd, (uint32_t)c->mss);
+			c->cwnd = RTE_MAX(c->ssthresh, 2u * c->mss);
 		} else if (!(c->flags & PG_TCPF_SACK)) {
 			/* NewReno partial ACK (RFC 6582 3.2, step 5). */
 			pg_tcp_retransmit_head(c);
@@ -842,7 +842,7 @@ pg_tcp_new_ack(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 	}
 	c->rtx_at = 0;
 	if (pg_tcp_in_flight(c) > 0)
-		pg_tcp_rtx_arm(c);
+		pg_tcp_rtx_arm_probe(c);
 	if (data > 0 && pg_tcp_app_reads(c) && c->cb->on_acked != NULL)
 		c->cb->on_acked(c, data);
 	if ((c->flags & PG_TCPF_WRITABLE) && c->queued <= s->conf.snd_lowat
@@ -864,11 +864,23 @@ pg_tcp_dup_ack(struct pg_tcp_conn *c)
 		return;
 	}
 	/* Three duplicates, or (RFC 6675 5) more than three segments' worth
-	 * SACKed above snd_una: a loss. */
-	if (++c->dupacks < 3
+	 * SACKed above snd_una: a loss. With fewer than four segments out and
+	 * nothing new to send, one duplicate less than there are segments
+	 * (early retransmit, RFC 5827). */
+	uint32_t segs = (pg_tcp_in_flight(c) + c->mss - 1) / c->mss;
+	uint32_t thresh = 3;
+	if (segs < 4 && c->snd_nxt == c->snd_una + c->queued)
+		thresh = RTE_MAX(segs, 2u) - 1;
+	if (++c->dupacks < thresh
 	    && !((c->flags & PG_TCPF_SACK)
-		 && pg_tcp_sacked_bytes(c) >= 3u * c->mss))
+		 && pg_tcp_sacked_bytes(c) >= 3u * c->mss)) {
+		/* Limited transmit (RFC 3042): new data keeps ACKs coming. */
+		c->cwnd += c->mss;
 		return;
+	}
+	if (thresh < 3)
+		c->stack->stats->early_retrans++;
+	c->cwnd -= RTE_MIN(c->cwnd - c->mss, (uint32_t)(c->dupacks - 1) * c->mss);
 	c->stack->stats->fast_retrans++;
 	pg_tcp_cc_on_loss(c);
 	c->recover = c->snd_max;

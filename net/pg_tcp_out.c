@@ -443,7 +443,7 @@ pg_tcp_output(struct pg_tcp_conn *c)
 	if (pg_tcp_in_flight(c) > 0) {
 		if (c->rtx_at == 0 || (c->flags & PG_TCPF_PERSIST)) {
 			c->flags &= ~PG_TCPF_PERSIST;
-			pg_tcp_rtx_arm(c);
+			pg_tcp_rtx_arm_probe(c);
 		}
 	} else if (SEQ_LT(c->snd_nxt, c->snd_una + c->queued)
 		   && c->snd_wnd == 0 && !(c->flags & PG_TCPF_PERSIST)) {

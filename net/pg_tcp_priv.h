@@ -76,6 +76,7 @@ enum {
 	PG_TCPF_HALF_OPEN = 1u << 19,  /* counted in its listener's backlog */
 	PG_TCPF_CLOSE_DUE = 1u << 20,  /* on_close waits for held data */
 	PG_TCPF_RESUME    = 1u << 21,  /* recv_resume asked while busy */
+	PG_TCPF_TLP       = 1u << 22,  /* rtx_at is a tail loss probe */
 };
 
 /*
@@ -275,6 +276,7 @@ void pg_tcp_timer_fire(struct pg_timer *t);
 /* Re-arm the embedded timer for the earliest deadline. */
 void pg_tcp_timer_update(struct pg_tcp_conn *c);
 void pg_tcp_rtx_arm(struct pg_tcp_conn *c);
+void pg_tcp_rtx_arm_probe(struct pg_tcp_conn *c);
 void pg_tcp_rtt_sample(struct pg_tcp_conn *c, uint32_t rtt_us);
 void pg_tcp_idle_arm(struct pg_tcp_conn *c);
 

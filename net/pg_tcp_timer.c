@@ -50,6 +50,64 @@ pg_tcp_rtx_arm(struct pg_tcp_conn *c)
 	pg_tcp_timer_update(c);
 }
 
+/*
+ * After new data or a new ACK: a tail loss probe (RFC 8985 7) at about
+ * two round trips instead of the RTO, when the connection is in plain
+ * open state and has an RTT estimate; the RTO otherwise.
+ */
+void
+pg_tcp_rtx_arm_probe(struct pg_tcp_conn *c)
+{
+	uint32_t pto = 2 * c->srtt_us / 1000;
+
+	if (!c->stack->conf.tail_loss_probe || c->srtt_us == 0 || c->backoff != 0
+	    || (c->flags & (PG_TCPF_RECOVERY | PG_TCPF_PERSIST))
+	    || c->state < PG_TCP_ESTABLISHED) {
+		c->flags &= ~PG_TCPF_TLP;
+		pg_tcp_rtx_arm(c);
+		return;
+	}
+	/* One segment out: the peer may be holding its ACK back. */
+	if (pg_tcp_in_flight(c) <= c->mss)
+		pto += c->stack->conf.delack_ms;
+	pto = RTE_MAX(pto, 10u);
+	if (pto >= c->rto_ms) {
+		c->flags &= ~PG_TCPF_TLP;
+		pg_tcp_rtx_arm(c);
+		return;
+	}
+	c->flags |= PG_TCPF_TLP;
+	c->rtx_at = pg_tcp_now_ms(c->stack) + pto;
+	pg_tcp_timer_update(c);
+}
+
+/* The probe: new data if the windows allow, else the last segment again. */
+static void
+pg_tcp_tail_probe(struct pg_tcp_conn *c)
+{
+	uint32_t data_end = c->snd_una + c->queued;
+	uint32_t sent = SEQ_LT(c->snd_nxt, data_end) ? 0 : 1;
+
+	c->flags &= ~PG_TCPF_TLP;
+	c->stack->stats->tail_probes++;
+	if (!sent) {
+		uint32_t before = c->snd_nxt;
+		pg_tcp_output(c);
+		if (c->snd_nxt != before)
+			goto armed;
+	}
+	uint32_t len = RTE_MIN(data_end - c->snd_una, pg_tcp_eff_mss(c));
+	len = RTE_MIN(len, c->snd_max - c->snd_una);
+	if (len > 0)
+		pg_tcp_xmit(c, data_end - len < c->snd_una ? c->snd_una
+			    : SEQ_MIN(data_end, c->snd_max) - len, len,
+			    PG_TCP_ACK | PG_TCP_PSH);
+	else
+		pg_tcp_retransmit_head(c);          /* the FIN */
+armed:
+	pg_tcp_rtx_arm(c);
+}
+
 /* RFC 6298 2.2-2.3, in microseconds; the RTO itself in milliseconds. */
 void
 pg_tcp_rtt_sample(struct pg_tcp_conn *c, uint32_t rtt_us)
@@ -131,9 +189,14 @@ pg_tcp_rto(struct pg_tcp_conn *c)
 	}
 	if (pg_tcp_in_flight(c) == 0)
 		return;
+	if (c->flags & PG_TCPF_TLP)
+		return pg_tcp_tail_probe(c);
 	if (c->backoff >= s->conf.retries)
 		return pg_tcp_give_up(c);
 	s->stats->rto_expired++;
+	if (getenv("DBGRTO")) { fprintf(stderr, "RTO una %u nxt %u max %u fl %u cwnd %u rec %d dupacks %u backoff %u board %p", c->snd_una, c->snd_nxt, c->snd_max, pg_tcp_in_flight(c), c->cwnd, !!(c->flags & PG_TCPF_RECOVERY), c->dupacks, c->backoff, (void*)c->board);
+	  if (c->board) { fprintf(stderr, " rexmit %u n %u:", c->board->rexmit_nxt - c->snd_una, c->board->n); for (unsigned i = 0; i < c->board->n; i++) fprintf(stderr, " [%u,%u)", c->board->blk[i].start - c->snd_una, c->board->blk[i].end - c->snd_una); }
+	  fprintf(stderr, "\n"); }
 	pg_tcp_cc_on_rto(c);
 	c->flags &= ~(PG_TCPF_RECOVERY | PG_TCPF_RTT);
 	c->dupacks = 0;

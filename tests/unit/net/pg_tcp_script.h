@@ -975,7 +975,9 @@ pg_ts_write(struct pg_ts *t, uint32_t n)
 
 /* --- setup and teardown -------------------------------------------------- */
 
-/* A stack with conf (NULL: the defaults) and a fixed secret. */
+static inline struct pg_tcp_conf pg_ts_conf(void);
+
+/* A stack with conf (NULL: pg_ts_conf()) and a fixed secret. */
 static struct pg_ts *
 pg_ts_start(const struct pg_tcp_conf *conf)
 {
@@ -996,11 +998,10 @@ pg_ts_start(const struct pg_tcp_conf *conf)
 	t->nif.sim_clock = 1;
 	pg_neigh_update(t->neigh, PG_TS_PEER_IP, &pg_ts_peer_mac, PG_TS_T0_NS,
 			1, t->nif.holder);
-	if (conf != NULL) {
+	if (conf != NULL)
 		t->conf = *conf;
-	} else {
-		pg_tcp_conf_default(&t->conf);
-	}
+	else
+		t->conf = pg_ts_conf();
 	t->conf.secret[0] = 0x0123456789abcdefull;
 	t->conf.secret[1] = 0xfedcba9876543210ull;
 	t->opts.cc = t->conf.cc;
@@ -1012,12 +1013,17 @@ pg_ts_start(const struct pg_tcp_conf *conf)
 	return t;
 }
 
-/* A configuration to change before pg_ts_start. */
+/*
+ * A configuration to change before pg_ts_start: the defaults, but the
+ * scripts state RFC 6298 retransmission timing, so the tail loss probe
+ * is off unless a script turns it on (test_tcp_rto.c does).
+ */
 static inline struct pg_tcp_conf
 pg_ts_conf(void)
 {
 	struct pg_tcp_conf c;
 	pg_tcp_conf_default(&c);
+	c.tail_loss_probe = 0;
 	return c;
 }
 

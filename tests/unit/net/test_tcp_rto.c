@@ -73,6 +73,31 @@ test_data_rto_backoff(void **state)
 	pg_ts_end(t);
 }
 
+/*
+ * RFC 8985 7: with an RTT estimate, a lost tail is probed after two round
+ * trips (plus the peer's delayed-ACK allowance when one segment is out:
+ * 2 * 10 + 40 = 60 ms), the last segment again; the RTO follows.
+ */
+static void
+test_tail_loss_probe(void **state)
+{
+	struct pg_tcp_conf conf = pg_ts_conf();
+	conf.tail_loss_probe = 1;
+	struct pg_ts *t = pg_ts_start(&conf);
+	pg_ts_listen(t);
+	pg_ts_passive(t, "<mss 1460>", "<mss 1460>", 10);
+	pg_ts_write(t, 100);
+	pg_ts(t, "> P. 1:101(100) ack 1001");
+	pg_ts(t, "+10 < . 1001:1001(0) ack 101");
+	pg_ts_write(t, 100);
+	pg_ts(t, "> P. 101:201(100) ack 1001");
+	pg_ts(t, "+60 > P. 101:201(100) ack 1001");
+	pg_ts(t, "+200 > P. 101:201(100) ack 1001");
+	pg_ts(t, "+10 < . 1001:1001(0) ack 201");
+	assert_int_equal(pg_tcp_stack_stats(t->s)->tail_probes, 1);
+	pg_ts_end(t);
+}
+
 /* A 10 ms RTT gives 10 + 4 * 5 = 30 ms: the RTO is rto_min, 200 ms. */
 static void
 test_data_rto_floor(void **state)
@@ -148,6 +173,7 @@ main(void)
 		PG_TS_TEST(test_synack_backoff),
 		PG_TS_TEST(test_data_rto_backoff),
 		PG_TS_TEST(test_data_rto_floor),
+		PG_TS_TEST(test_tail_loss_probe),
 		PG_TS_TEST(test_data_give_up),
 		PG_TS_TEST(test_rto_3s_after_syn_loss),
 	};
