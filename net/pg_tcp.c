@@ -100,8 +100,10 @@ pg_tcp_stack_create(struct pg_netif *nif, const struct pg_tcp_conf *conf,
 	s->secret[0] = conf->secret[0] ? conf->secret[0] : rte_rand();
 	s->secret[1] = conf->secret[1] ? conf->secret[1] : rte_rand();
 	s->epoch_ns = nif->now_ns;
+	/* From the secret, so that a given secret replays a run exactly. */
 	s->next_port = PG_TCP_EPHEMERAL_LO
-		       + (uint16_t)(rte_rand() % (65536 - PG_TCP_EPHEMERAL_LO));
+		       + (uint16_t)((s->secret[0] ^ s->secret[1])
+				    % (65536 - PG_TCP_EPHEMERAL_LO));
 	pg_wheel_init(&s->wheel, 1000000, nif->now_ns);
 	nif->l4_input[IPPROTO_TCP] = pg_tcp_input;
 	nif->tcp = s;

@@ -491,6 +491,13 @@ soak_conf(const struct soak_plan *p, unsigned side, struct pg_tcp_conf *c)
 	 * so any timeout is a failure.
 	 */
 	c->syn_retries = 12;
+	/*
+	 * TIME_WAIT (30-60 s here) must outlast the peer's gaps between
+	 * retransmissions of its last segments, or a run of losses ends in a
+	 * legitimate RST (seed 21561 with the default 120 s: four lost
+	 * exchanges, then a 24 s backoff past TIME_WAIT): cap the RTO.
+	 */
+	c->rto_max_ms = 8000;
 	c->cc = p->cc;
 	c->secret[0] = p->seed * 2 + 1;
 	c->secret[1] = p->seed * 3 + side + 1;
