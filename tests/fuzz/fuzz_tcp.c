@@ -600,7 +600,8 @@ pg_fuzz_rec_app(struct pg_fuzz_flow *f)
  * One record: a kind byte (bits 0-2 kind, 3-5 flow, xored with the flow
  * of the starting state, 6-7 a variant x), then
  * the kind's fields. Kinds: 0-3 segment, 4 raw TCP, 5 raw IP, 6 application
- * call, 7 clock jump (2 bytes, squared: up to 3 days). Every record but a
+ * call, 7 clock jump (2 bytes, squared: up to 4.6 hours, past the
+ * keepalive idle time; longer jumps only cost time). Every record but a
  * jump is followed by one millisecond. 0 when the input is exhausted.
  */
 static int
@@ -620,7 +621,7 @@ pg_fuzz_record(void)
 	case 6: pg_fuzz_rec_app(f); break;
 	case 7:
 		if (pg_fuzz_u16(&v))
-			pg_fuzz_jump((uint64_t)v * v / 16);
+			pg_fuzz_jump((uint64_t)v * v / 256);
 		return 1;
 	default: pg_fuzz_rec_segment(f, x); break;
 	}
