@@ -127,6 +127,7 @@ failed:
 struct xfer {
 	uint64_t to_send, sent, rcvd;
 	int echo, check;
+	int sink;               /* half-closes only after the peer's EOF */
 	EVP_MD_CTX *md;
 };
 
@@ -145,7 +146,8 @@ xfer_run(int fd, struct xfer *x)
 			pg_testsvc_pattern(x->sent, out, olen);
 		}
 		int more = olen > ooff;
-		if (!more && !shut && (x->echo ? eof : x->sent == x->to_send)) {
+		if (!more && !shut && !x->sink
+		    && (x->echo ? eof : x->sent == x->to_send)) {
 			shutdown(fd, SHUT_WR);
 			shut = 1;
 		}
@@ -209,7 +211,7 @@ xfer_run(int fd, struct xfer *x)
 		else
 			poll(&(struct pollfd){ fd, POLLOUT, 0 }, 1, 100);
 	}
-	if (x->echo)
+	if (x->echo || x->sink)
 		shutdown(fd, SHUT_WR);
 	return 0;
 }
@@ -311,7 +313,7 @@ cmd_serve(const char *port, int echo)
 		return xfer_fail("accept");
 	close(l);
 	double t0 = xfer_now();
-	struct xfer x = { .echo = echo, .md = xfer_md() };
+	struct xfer x = { .echo = echo, .sink = !echo, .md = xfer_md() };
 	int rc = xfer_run(fd, &x);
 	close(fd);
 	if (rc != 0) {
