@@ -60,6 +60,21 @@ pg_mbuf_alloc(struct rte_mempool *mp, uint16_t holder)
 	return m;
 }
 
+/* Append the filled segment m to the chain *head whose last is *tail. */
+static inline void
+pg_mbuf_chain_add(struct rte_mbuf **head, struct rte_mbuf **tail,
+		  struct rte_mbuf *m)
+{
+	if (*head == NULL) {
+		*head = m;
+	} else {
+		(*tail)->next = m;
+		(*head)->nb_segs++;
+		(*head)->pkt_len += m->data_len;
+	}
+	*tail = m;
+}
+
 /* Create a packet pool whose mbufs carry the private tag area. */
 struct rte_mempool *pg_mbuf_pool_create(const char *name, unsigned n,
 					int socket);

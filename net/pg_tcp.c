@@ -655,14 +655,7 @@ pg_tcp_write(struct pg_tcp_conn *c, const void *buf, uint32_t len)
 		memcpy(rte_pktmbuf_append(m, n), p, n);
 		p += n;
 		len -= n;
-		if (head == NULL) {
-			head = m;
-		} else {
-			tail->next = m;
-			head->nb_segs++;
-			head->pkt_len += n;
-		}
-		tail = m;
+		pg_mbuf_chain_add(&head, &tail, m);
 	}
 	pg_tcp_enqueue(c, head);
 	if (c->state != PG_TCP_SYN_SENT && c->state != PG_TCP_SYN_RCVD

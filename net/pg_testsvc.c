@@ -172,14 +172,7 @@ pg_testsvc_pattern_chain(struct pg_testsvc *svc, uint64_t off, uint64_t len)
 		pg_testsvc_pattern(off, rte_pktmbuf_append(m, n), n);
 		off += n;
 		len -= n;
-		if (head == NULL) {
-			head = m;
-		} else {
-			tail->next = m;
-			head->nb_segs++;
-			head->pkt_len += n;
-		}
-		tail = m;
+		pg_mbuf_chain_add(&head, &tail, m);
 	}
 	return head;
 }

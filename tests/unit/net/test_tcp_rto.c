@@ -49,6 +49,24 @@ test_synack_backoff(void **state)
 }
 
 /*
+ * A passive connection whose handshake and first 100 bytes took rtt ms
+ * each way and back, with 100 more bytes just sent: the RTO tests' start.
+ */
+static struct pg_ts *
+rto_start(const struct pg_tcp_conf *conf, unsigned rtt)
+{
+	struct pg_ts *t = pg_ts_start(conf);
+	pg_ts_listen(t);
+	pg_ts_passive(t, "<mss 1460>", "<mss 1460>", rtt);
+	pg_ts_write(t, 100);
+	pg_ts(t, "> P. 1:101(100) ack 1001");
+	pg_ts(t, "+%u < . 1001:1001(0) ack 101", rtt);
+	pg_ts_write(t, 100);
+	pg_ts(t, "> P. 101:201(100) ack 1001");
+	return t;
+}
+
+/*
  * Data: the handshake is the first RTT sample (100 ms; the SYN-ACK went
  * once, so Karn allows it), one 100 ms data sample follows: SRTT 100,
  * RTTVAR 37.5, RTO = 100 + 4 * 37.5 = 250 ms, then 500, 1000.
@@ -56,14 +74,7 @@ test_synack_backoff(void **state)
 static void
 test_data_rto_backoff(void **state)
 {
-	struct pg_ts *t = pg_ts_start(NULL);
-	pg_ts_listen(t);
-	pg_ts_passive(t, "<mss 1460>", "<mss 1460>", 100);
-	pg_ts_write(t, 100);
-	pg_ts(t, "> P. 1:101(100) ack 1001");
-	pg_ts(t, "+100 < . 1001:1001(0) ack 101");
-	pg_ts_write(t, 100);
-	pg_ts(t, "> P. 101:201(100) ack 1001");
+	struct pg_ts *t = rto_start(NULL, 100);
 	pg_ts(t, "+250 > P. 101:201(100) ack 1001");
 	pg_ts(t, "+500 > P. 101:201(100) ack 1001");
 	pg_ts(t, "+1000 > P. 101:201(100) ack 1001");
@@ -83,14 +94,7 @@ test_tail_loss_probe(void **state)
 {
 	struct pg_tcp_conf conf = pg_ts_conf();
 	conf.tail_loss_probe = 1;
-	struct pg_ts *t = pg_ts_start(&conf);
-	pg_ts_listen(t);
-	pg_ts_passive(t, "<mss 1460>", "<mss 1460>", 10);
-	pg_ts_write(t, 100);
-	pg_ts(t, "> P. 1:101(100) ack 1001");
-	pg_ts(t, "+10 < . 1001:1001(0) ack 101");
-	pg_ts_write(t, 100);
-	pg_ts(t, "> P. 101:201(100) ack 1001");
+	struct pg_ts *t = rto_start(&conf, 10);
 	pg_ts(t, "+60 > P. 101:201(100) ack 1001");
 	pg_ts(t, "+200 > P. 101:201(100) ack 1001");
 	pg_ts(t, "+10 < . 1001:1001(0) ack 201");
@@ -102,14 +106,7 @@ test_tail_loss_probe(void **state)
 static void
 test_data_rto_floor(void **state)
 {
-	struct pg_ts *t = pg_ts_start(NULL);
-	pg_ts_listen(t);
-	pg_ts_passive(t, "<mss 1460>", "<mss 1460>", 10);
-	pg_ts_write(t, 100);
-	pg_ts(t, "> P. 1:101(100) ack 1001");
-	pg_ts(t, "+10 < . 1001:1001(0) ack 101");
-	pg_ts_write(t, 100);
-	pg_ts(t, "> P. 101:201(100) ack 1001");
+	struct pg_ts *t = rto_start(NULL, 10);
 	pg_ts(t, "+200 > P. 101:201(100) ack 1001");
 	pg_ts(t, "+400 > P. 101:201(100) ack 1001");
 	pg_ts(t, "+10 < . 1001:1001(0) ack 201");
@@ -122,14 +119,7 @@ test_data_give_up(void **state)
 {
 	struct pg_tcp_conf c = pg_ts_conf();
 	c.retries = 3;
-	struct pg_ts *t = pg_ts_start(&c);
-	pg_ts_listen(t);
-	pg_ts_passive(t, "<mss 1460>", "<mss 1460>", 10);
-	pg_ts_write(t, 100);
-	pg_ts(t, "> P. 1:101(100) ack 1001");
-	pg_ts(t, "+10 < . 1001:1001(0) ack 101");
-	pg_ts_write(t, 100);
-	pg_ts(t, "> P. 101:201(100) ack 1001");
+	struct pg_ts *t = rto_start(&c, 10);
 	pg_ts(t, "+200 > P. 101:201(100) ack 1001");
 	pg_ts(t, "+400 > P. 101:201(100) ack 1001");
 	pg_ts(t, "+800 > P. 101:201(100) ack 1001");
