@@ -30,6 +30,7 @@
 
 #define PG_START_TIMEOUT_MS 15000
 #define PG_LOOP_TICK_MS     50
+#define PG_RELOAD_WAIT_MS   5000
 
 static FILE *pg_primary_dpdk_log;
 
@@ -261,6 +262,49 @@ pg_primary_reload(struct pg_primary *p)
 		      (unsigned long)p->shm->generation);
 }
 
+/*
+ * A `perigee reload` client waits until every running worker has applied
+ * the generation (or a worker said why it could not, and keeps serving
+ * what it had). The answer lists the failures; a worker that does not
+ * answer in time is reported too.
+ */
+static void
+pg_primary_reload_check(struct pg_primary *p, int timed_out)
+{
+	char buf[2048];
+	size_t len = 0;
+	int failed = 0;
+
+	if (p->reload_client_fd < 0)
+		return;
+	for (unsigned i = 0; i < p->cfg.nworkers; i++) {
+		struct pg_worker_shm *w = &p->shm->workers[i];
+		if (w->state != PG_WORKER_RUNNING)
+			continue;
+		if (w->generation < p->reload_gen) {
+			if (!timed_out)
+				return;
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+				"error: worker %u did not apply generation %lu "
+				"within %u ms\n", i,
+				(unsigned long)p->reload_gen, PG_RELOAD_WAIT_MS);
+			failed = 1;
+		} else if ((rte_rmb(), w->reload_error[0] != '\0')) {
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+				"error: worker %u: %.*s\n", i,
+				(int)sizeof(w->reload_error), w->reload_error);
+			failed = 1;
+		}
+		if (len >= sizeof(buf))
+			len = sizeof(buf) - 1;
+	}
+	if (!failed)
+		len = (size_t)snprintf(buf, sizeof(buf), "reloaded: generation "
+				       "%lu\n", (unsigned long)p->reload_gen);
+	pg_control_reply(p->reload_client_fd, buf, len);
+	p->reload_client_fd = -1;
+}
+
 static void
 pg_primary_command(struct pg_primary *p, int fd, const char *cmd)
 {
@@ -274,10 +318,18 @@ pg_primary_command(struct pg_primary *p, int fd, const char *cmd)
 				 text != NULL ? len : 21);
 		free(text);
 	} else if (strcmp(cmd, "reload") == 0) {
+		if (p->reload_client_fd >= 0) {
+			static const char busy[] =
+				"error: a reload is already in progress\n";
+			pg_control_reply(fd, busy, sizeof(busy) - 1);
+			return;
+		}
 		pg_primary_reload(p);
-		len = (size_t)snprintf(buf, sizeof(buf), "reloading: generation "
-				       "%lu\n", (unsigned long)p->shm->generation);
-		pg_control_reply(fd, buf, len);
+		p->reload_client_fd = fd;
+		p->reload_gen = p->shm->generation;
+		p->reload_deadline_ns = pg_now_ns()
+					+ PG_RELOAD_WAIT_MS * 1000000ull;
+		pg_primary_reload_check(p, 0);
 	} else if (strcmp(cmd, "stop") == 0) {
 		p->stop_requested = 1;
 		if (p->stop_client_fd >= 0)
@@ -320,7 +372,8 @@ pg_primary_loop(struct pg_primary *p)
 	while (!p->stop_requested) {
 		struct pollfd fds[2] = { { p->ctl_fd, POLLIN, 0 },
 					 { p->sig_fd, POLLIN, 0 } };
-		int n = poll(fds, 2, PG_LOOP_TICK_MS);
+		int n = poll(fds, 2, p->reload_client_fd >= 0 ? 5
+							       : PG_LOOP_TICK_MS);
 		if (n > 0 && (fds[1].revents & POLLIN))
 			pg_primary_signal(p);
 		if (n > 0 && (fds[0].revents & POLLIN)) {
@@ -330,6 +383,9 @@ pg_primary_loop(struct pg_primary *p)
 		}
 		if (!p->opts.single)
 			pg_supervisor_restart_due(p);
+		if (p->reload_client_fd >= 0)
+			pg_primary_reload_check(p,
+				pg_now_ns() > p->reload_deadline_ns);
 	}
 }
 
@@ -404,6 +460,12 @@ pg_primary_stop(struct pg_primary *p, int eal_up)
 	if (p->ctl_fd >= 0)
 		pg_primary_remove_runtime(p);
 	pg_log_notice("stopped");
+	if (p->reload_client_fd >= 0) {
+		static const char gone[] = "error: stopped before the reload "
+					   "completed\n";
+		pg_control_reply(p->reload_client_fd, gone, sizeof(gone) - 1);
+		p->reload_client_fd = -1;
+	}
 	if (p->stop_client_fd >= 0)
 		pg_control_reply(p->stop_client_fd, "stopped\n", 8);
 	if (pg_primary_dpdk_log != NULL) {
@@ -532,7 +594,7 @@ pg_primary_start(const struct pg_config *cfg,
 
 	p->cfg = *cfg;
 	p->opts = *opts;
-	p->ctl_fd = p->sig_fd = p->stop_client_fd = -1;
+	p->ctl_fd = p->sig_fd = p->stop_client_fd = p->reload_client_fd = -1;
 	snprintf(p->file_prefix, sizeof(p->file_prefix), "pg-%s", cfg->name);
 	ssize_t n = readlink("/proc/self/exe", p->exe, sizeof(p->exe) - 1);
 	if (n <= 0) {

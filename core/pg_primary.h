@@ -49,6 +49,9 @@ struct pg_primary {
 	int sig_fd;
 	int stop_requested;
 	int stop_client_fd;      /* answered when the stop is complete */
+	int reload_client_fd;    /* answered when every worker has reloaded */
+	uint64_t reload_gen;
+	uint64_t reload_deadline_ns;
 };
 
 /* `perigee start`: returns the process exit status. */

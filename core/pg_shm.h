@@ -38,7 +38,9 @@ struct pg_worker_shm {
 	uint32_t restarts;
 	/* written by the worker */
 	volatile uint32_t state;      /* enum pg_worker_state */
-	volatile uint64_t generation; /* the reload generation it has seen */
+	volatile uint64_t generation; /* the reload generation it has applied */
+	char reload_error[256];       /* why it failed ("": it worked); written
+				       * before generation */
 	struct pg_stats stats;
 } __rte_cache_aligned;
 

@@ -173,6 +173,21 @@ pg_worker_idle(struct pg_worker *w, unsigned *empty, unsigned *sleep_us)
 }
 
 /*
+ * Apply reload generation gen. What failed goes to reload_error before the
+ * generation is published: the primary reads them in that order.
+ */
+static void
+pg_worker_reload(struct pg_worker *w, uint64_t gen)
+{
+	w->self->reload_error[0] = '\0';
+	rte_wmb();
+	w->self->generation = gen;
+	PG_STAT_INC(&w->self->stats, reloads);
+	pg_log_notice("worker %u: reload, generation %lu", w->id,
+		      (unsigned long)gen);
+}
+
+/*
  * The loop. TCP timers run after each receive pass and what they send
  * leaves in the same pass. Returns PG_ERROR when the worker could not
  * start its TCP stack.
@@ -208,10 +223,7 @@ pg_worker_run(struct pg_worker *w)
 		}
 		if (pg_unlikely(w->shm->generation != gen)) {
 			gen = w->shm->generation;
-			w->self->generation = gen;
-			PG_STAT_INC(&w->self->stats, reloads);
-			pg_log_notice("worker %u: reload, generation %lu",
-				      w->id, (unsigned long)gen);
+			pg_worker_reload(w, gen);
 		}
 	}
 	pg_worker_tcp_stop(w);

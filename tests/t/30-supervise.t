@@ -91,7 +91,7 @@ sub reload_ok($how, $do) {
 
 reload_ok('perigee reload', sub ($gen) {
 	my $r = $lab->perigee('reload');
-	is($r->{out}, "reloading: generation $gen\n", 'perigee reload answers')
+	is($r->{out}, "reloaded: generation $gen\n", 'perigee reload answers once every worker has reloaded')
 		or diag($r->{err});
 });
 reload_ok('SIGHUP', sub ($gen) {

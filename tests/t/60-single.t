@@ -33,7 +33,7 @@ is($lab->neigh_mac, lc $st->{mac},
    "the kernel's neighbour entry for 198.18.0.2 is Perigee's MAC");
 
 my $r = $lab->perigee('reload');
-like($r->{out}, qr/^reloading: generation 2$/m, 'reload');
+like($r->{out}, qr/^reloaded: generation 2$/m, 'reload');
 ok(wait_for(sub { ($lab->status // {})->{workers}[0]{generation} == 2 }, 3),
    'the worker sees generation 2');
 
