@@ -13,6 +13,7 @@
 #include "core/pg_config.h"
 #include "core/pg_control.h"
 #include "core/pg_primary.h"
+#include "lua/pg_lua.h"
 #include "core/pg_worker.h"
 
 static void
@@ -89,6 +90,16 @@ main(int argc, char **argv)
 	    && pg_config_load(conf, &cfg, err, sizeof(err)) != PG_OK) {
 		fprintf(stderr, "perigee: bad configuration: %s\n", err);
 		return 1;
+	}
+	if ((strcmp(cmd, "check") == 0 || strcmp(cmd, "start") == 0)
+	    && cfg.app[0] != '\0') {
+		struct pg_lua_vm *vm = pg_lua_vm_open(cfg.app, err, sizeof(err));
+		if (vm == NULL) {
+			fprintf(stderr, "perigee: the application does not load: "
+				"%s\n", err);
+			return 1;
+		}
+		pg_lua_vm_put(vm);
 	}
 	if (strcmp(cmd, "check") == 0) {
 		printf("perigee: configuration %s is valid\n", conf);

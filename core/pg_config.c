@@ -613,12 +613,31 @@ pg_conf_name_ok(const char *s)
 	return 1;
 }
 
+/* The application file; a relative path is taken from the config's dir. */
+static int
+pg_conf_app(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
+{
+	char app[PG_PATH_MAX];
+	if (pg_conf_string(c, t, "app", app, sizeof(app), "-") != PG_OK)
+		return PG_ERROR;
+	if (strcmp(app, "-") == 0) {
+		cfg->app[0] = '\0';
+		return PG_OK;
+	}
+	const char *slash = strrchr(c->file, '/');
+	int dir = app[0] == '/' || slash == NULL ? 0 : (int)(slash - c->file);
+	if ((size_t)snprintf(cfg->app, sizeof(cfg->app), "%.*s%s%s", dir,
+			     c->file, dir ? "/" : "", app) >= sizeof(cfg->app))
+		return pg_conf_fail(c, "app", "path too long");
+	return PG_OK;
+}
+
 static int
 pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 {
 	static const char *const known[] = { "name", "workers", "dpdk",
 		"interface", "listen", "log", "hugepages", "runtime_dir",
-		"process", "fault", "tcp", "test_service", NULL };
+		"process", "fault", "tcp", "test_service", "app", NULL };
 	if (pg_conf_known(c, t, known) != PG_OK)
 		return PG_ERROR;
 	if (pg_conf_string(c, t, "name", cfg->name, sizeof(cfg->name),
@@ -651,6 +670,9 @@ pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	snprintf(def, sizeof(def), "/run/perigee/%s", cfg->name);
 	if (pg_conf_string(c, t, "runtime_dir", cfg->runtime_dir,
 			   sizeof(cfg->runtime_dir) - 32, def) != PG_OK)
+		return PG_ERROR;
+
+	if (pg_conf_app(c, t, cfg) != PG_OK)
 		return PG_ERROR;
 
 	if (pg_conf_dpdk(c, t, cfg) != PG_OK

@@ -64,6 +64,7 @@ struct pg_config {
 
 	unsigned hugepages_mb;
 	char runtime_dir[PG_PATH_MAX];
+	char app[PG_PATH_MAX];        /* the Lua application file, "" for none */
 
 	unsigned restart_delay_ms;
 	unsigned restart_delay_max_ms;

@@ -21,6 +21,7 @@
 #include "core/pg_log.h"
 #include "core/pg_worker.h"
 #include "net/pg_steer.h"
+#include "lua/pg_lua.h"
 #include "net/pg_tcp.h"
 #include "net/pg_testsvc.h"
 
@@ -179,12 +180,30 @@ pg_worker_idle(struct pg_worker *w, unsigned *empty, unsigned *sleep_us)
 static void
 pg_worker_reload(struct pg_worker *w, uint64_t gen)
 {
-	w->self->reload_error[0] = '\0';
+	const char *app = w->shm->cfg.app;
+	char *err = w->self->reload_error;
+
+	err[0] = '\0';
+	if (app[0] != '\0') {
+		/* A fresh VM; the old one serves on until it is released. */
+		struct pg_lua_vm *vm = pg_lua_vm_open(app, err,
+					sizeof(w->self->reload_error));
+		if (vm != NULL) {
+			vm->generation = gen;
+			pg_lua_vm_put(w->vm);
+			w->vm = vm;
+		}
+	}
 	rte_wmb();
 	w->self->generation = gen;
 	PG_STAT_INC(&w->self->stats, reloads);
-	pg_log_notice("worker %u: reload, generation %lu", w->id,
-		      (unsigned long)gen);
+	if (err[0] != '\0')
+		pg_log_err(0, "worker %u: reload, generation %lu, failed: %s; "
+			   "the previous application keeps serving", w->id,
+			   (unsigned long)gen, err);
+	else
+		pg_log_notice("worker %u: reload, generation %lu", w->id,
+			      (unsigned long)gen);
 }
 
 /*
@@ -198,9 +217,22 @@ pg_worker_run(struct pg_worker *w)
 	unsigned empty = 0, sleep_us = 0;
 	uint64_t gen = w->shm->generation;
 	const char *err = NULL;
+	int rc;
 
 	w->self->generation = gen;
-	int rc = pg_worker_tcp_start(w, &err);
+	w->self->reload_error[0] = '\0';
+	if (w->shm->cfg.app[0] != '\0') {
+		char lerr[256];
+		w->vm = pg_lua_vm_open(w->shm->cfg.app, lerr, sizeof(lerr));
+		if (w->vm == NULL) {
+			pg_log_err(0, "worker %u: the application does not "
+				   "load: %s", w->id, lerr);
+			rc = PG_ERROR;
+			goto done;
+		}
+		w->vm->generation = gen;
+	}
+	rc = pg_worker_tcp_start(w, &err);
 	if (rc != PG_OK) {
 		pg_log_err(0, "worker %u: cannot start TCP: %s", w->id, err);
 		goto done;
@@ -228,6 +260,8 @@ pg_worker_run(struct pg_worker *w)
 	}
 	pg_worker_tcp_stop(w);
 done:
+	pg_lua_vm_put(w->vm);
+	w->vm = NULL;
 	pg_netif_close(&w->nif);
 	pg_driver_close(w->nif.drv);
 	w->nif.drv = NULL;

@@ -21,6 +21,7 @@ struct pg_worker {
 	struct pg_netif nif;
 	struct pg_tcp_stack *tcp;
 	struct pg_testsvc *testsvc;
+	struct pg_lua_vm *vm;         /* the application, NULL without one */
 };
 
 /*

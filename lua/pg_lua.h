@@ -1,0 +1,43 @@
+/*
+ * The application's LuaJIT VM. Each worker runs one VM holding the loaded
+ * application (the table the app file returns). A reload builds a fresh
+ * VM beside the old one; the old one is closed once nothing uses it any
+ * more (requests in flight hold a reference), so a reload never drops a
+ * request and a broken app never replaces a working one.
+ *
+ * Not thread-safe: a VM belongs to one worker.
+ */
+#ifndef PG_LUA_H
+#define PG_LUA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct lua_State;
+
+struct pg_lua_vm {
+	struct lua_State *L;
+	int app_ref;                 /* registry reference of the app table */
+	unsigned refs;               /* the worker's own + requests in flight */
+	uint64_t generation;         /* the reload generation it was built for */
+};
+
+/*
+ * Load the application file app into a new VM. Module search path: the
+ * app's directory, $PERIGEE_LUA_PATH (a Lua path pattern list, for running
+ * from a source tree), then the installed modules (PG_LUA_DIR). NULL on
+ * failure, with what went wrong (Lua's message, naming file and line) in
+ * err.
+ */
+struct pg_lua_vm *pg_lua_vm_open(const char *app, char *err, size_t errlen);
+
+/* Take or drop a reference; the last one closes the VM. */
+static inline void
+pg_lua_vm_hold(struct pg_lua_vm *vm)
+{
+	vm->refs++;
+}
+
+void pg_lua_vm_put(struct pg_lua_vm *vm);
+
+#endif
