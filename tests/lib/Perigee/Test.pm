@@ -406,10 +406,15 @@ sub runtime($self) { $self->{runtime} }
 sub config($self)  { $self->{config} }
 
 # Rewrite the configuration file, after merging further overrides.
-sub write_conf($self, $over = {}) {
+# Merge $over into the configuration and write it; $raw is Lua text of
+# table fields (`http = { ... }`) laid over it, as written.
+sub write_conf($self, $over = {}, $raw = '') {
 	$self->{config} = _merge($self->{config}, $over);
-	_spew($self->{conf}, "-- written by Perigee::Test\nreturn "
-	      . lua_value($self->{config}) . "\n");
+	my $base = lua_value($self->{config});
+	_spew($self->{conf}, "-- written by Perigee::Test\n" . ($raw =~ /\S/
+	      ? "local conf = $base\nfor k, v in pairs({\n$raw\n}) do "
+		. "conf[k] = v end\nreturn conf\n"
+	      : "return $base\n"));
 }
 
 sub _reserve_hugepages($self, $pages) {

@@ -1,0 +1,239 @@
+package Perigee::HttpTest;
+# Data-driven HTTP tests of the whole server, in the spirit of Test::Nginx.
+# A .t file ends with __DATA__ and blocks like:
+#
+#   === TEST 1: hello
+#   --- app
+#   local app = require("perigee").app()
+#   app:get("/hello", function(req, res) return res:send("hi") end)
+#   return app
+#   --- config
+#   http = { max_body = 1024 }
+#   --- request
+#   GET /hello
+#   --- more_headers
+#   X-Foo: bar
+#   --- error_code: 200
+#   --- response_headers
+#   Content-Length: 2
+#   --- response_body chomp
+#   hi
+#   --- no_error_log
+#   [error]
+#
+# and calls Perigee::HttpTest::run(). Sections:
+#   app            the Lua application (written to app.lua)
+#   config         Lua table fields added to the configuration
+#   request        "METHOD /path" on the first line, the body after it;
+#                  sent with curl (HTTP/1.1) from the client namespace
+#   raw_request    bytes sent as they are over one TCP connection ("eval":
+#                  a Perl expression; otherwise lines joined with CRLF and
+#                  ending with an empty line), the raw answer read to EOF
+#   more_headers   "Name: value" lines added to the request
+#   error_code     the expected status (the first one, for raw requests)
+#   response_headers  "Name: value" lines that must be in the response
+#                  ("!Name" for absent)
+#   response_body  the exact body ("chomp" drops the final newline)
+#   response_body_like / raw_response_like  a regular expression
+#   error_log / no_error_log  lines that must (not) appear in the log
+#   ONLY           run this block alone; SKIP skips it
+# The server restarts when a block's config differs from the previous one;
+# otherwise a new app is loaded with `perigee reload`.
+use v5.36;
+use Carp qw(croak);
+use Test::More;
+use Perigee::Test;
+
+use constant { SERVER => '198.18.0.2', PORT => 8080 };
+
+# Split the text after __DATA__ into blocks:
+# [{ n, name, sections => { name => { value, mods => [..] } } }, ...]
+sub parse_blocks($text) {
+	my @blocks;
+	my @chunks = split /^=== /m, $text;
+	shift @chunks;                  # what comes before the first block
+	for my $chunk (@chunks) {
+		next unless $chunk =~ s/\A(?:TEST\s+(\d+):\s*)?(.*)\n//;
+		my %b = (n => $1 // scalar(@blocks) + 1, name => $2,
+			 sections => {});
+		my $cur;
+		for my $line (split /\n/, $chunk, -1) {
+			if ($line =~ /^--- (\w+)(?::\s*(.*?))?((?:\s+\w+)*)\s*$/) {
+				my ($name, $inline, $mods) = ($1, $2, $3);
+				$cur = $b{sections}{$name} = {
+					value => $inline // '',
+					mods => [split ' ', $mods // ''],
+					inline => defined $inline };
+				next;
+			}
+			next unless $cur && !$cur->{inline};
+			$cur->{value} .= "$line\n";
+		}
+		for my $s (values %{ $b{sections} }) {
+			next if $s->{inline};
+			$s->{value} =~ s/\n+\z/\n/;     # trailing blank lines
+			chomp $s->{value} if grep { $_ eq 'chomp' } @{ $s->{mods} };
+		}
+		push @blocks, \%b;
+	}
+	return @blocks;
+}
+
+sub _section($b, $name) {
+	my $s = $b->{sections}{$name} or return;
+	return $s->{value} unless grep { $_ eq 'eval' } @{ $s->{mods} };
+	my $v = eval $s->{value};
+	croak "TEST $b->{n}: --- $name eval: $@" if $@;
+	return $v;
+}
+
+# One curl request; returns { status, headers => { lc name => [values] },
+# body }.
+sub _curl($lab, $b) {
+	my ($line, $body) = split /\n/, _section($b, 'request'), 2;
+	my ($method, $path) = $line =~ /^(\S+)\s+(\S+)/
+		or croak "TEST $b->{n}: --- request needs 'METHOD /path'";
+	my $dir = $lab->dir;
+	my @cmd = ('curl', '-sS', '--http1.1', '-m', '10', '-D',
+		   "$dir/headers", '-o', "$dir/body", '-X', $method);
+	for my $h (split /\n/, _section($b, 'more_headers') // '') {
+		push @cmd, '-H', $h if $h =~ /\S/;
+	}
+	if (defined $body && length $body) {
+		Perigee::Test::_spew("$dir/req-body", $body);
+		push @cmd, '--data-binary', "\@$dir/req-body";
+	}
+	push @cmd, 'http://' . SERVER . ':' . PORT . $path;
+	my $r = $lab->ns_exec({ timeout => 20 }, @cmd);
+	return { error => "curl: $r->{err}" } if $r->{rc} != 0;
+	my %res = (body => Perigee::Test::_slurp("$dir/body") // '');
+	my @h = split /\r?\n/, Perigee::Test::_slurp("$dir/headers") // '';
+	($res{status}) = (shift(@h) // '') =~ m{^HTTP/\S+\s+(\d+)};
+	for (@h) {
+		push @{ $res{headers}{lc $1} }, $2 if /^([^:]+):\s*(.*)$/;
+	}
+	return \%res;
+}
+
+# Raw bytes over one connection, the answer read until the server closes
+# or 5 s pass.
+sub _raw($lab, $b) {
+	my $req = _section($b, 'raw_request');
+	unless (grep { $_ eq 'eval' } @{ $b->{sections}{raw_request}{mods} }) {
+		$req =~ s/\n\z//;
+		$req = join("\r\n", split /\n/, $req, -1) . "\r\n\r\n";
+	}
+	my $dir = $lab->dir;
+	Perigee::Test::_spew("$dir/raw-req", $req);
+	my $r = $lab->ns_exec({ timeout => 20 }, 'perl', '-MIO::Socket::INET',
+		'-MIO::Select', '-e', <<'EOF', SERVER, PORT, "$dir/raw-req");
+my ($host, $port, $file) = @ARGV;
+open(my $f, '<:raw', $file) or die "$file: $!";
+my $req = do { local $/; <$f> };
+my $s = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port,
+			      Timeout => 5) or die "connect: $!";
+binmode $s;
+print $s $req;
+my $sel = IO::Select->new($s);
+my ($out, $deadline) = ('', time + 5);
+while (time < $deadline && $sel->can_read($deadline - time)) {
+	my $n = sysread($s, my $buf, 65536);
+	last unless $n;
+	$out .= $buf;
+}
+binmode STDOUT;
+print $out;
+EOF
+	return { error => "raw request: $r->{err}" } if $r->{rc} != 0;
+	my %res = (raw => $r->{out});
+	($res{status}) = $r->{out} =~ m{\AHTTP/\S+\s+(\d+)};
+	my ($head, $body) = split /\r\n\r\n/, $r->{out}, 2;
+	for (split /\r\n/, $head // '') {
+		push @{ $res{headers}{lc $1} }, $2 if /^([^:]+):\s*(.*)$/;
+	}
+	$res{body} = $body // '';
+	return \%res;
+}
+
+sub _check($lab, $b, $res, $mark) {
+	my $t = "TEST $b->{n}: $b->{name}";
+	if ($res->{error}) {
+		fail("$t: the request went through");
+		diag($res->{error});
+		return;
+	}
+	if (defined(my $code = _section($b, 'error_code'))) {
+		is($res->{status}, $code, "$t: status $code");
+	}
+	for my $h (split /\n/, _section($b, 'response_headers') // '') {
+		if ($h =~ /^!\s*(\S+)/) {
+			ok(!$res->{headers}{lc $1}, "$t: no $1 header");
+		} elsif ($h =~ /^([^:]+):\s*(.*)$/) {
+			my ($n, $v) = (lc $1, $2);
+			ok((grep { $_ eq $v } @{ $res->{headers}{$n} // [] }),
+			   "$t: $1: $v") or diag("$1: "
+				. join(', ', @{ $res->{headers}{$n} // [] }));
+		}
+	}
+	is($res->{body}, _section($b, 'response_body'), "$t: body")
+		if exists $b->{sections}{response_body};
+	if (defined(my $re = _section($b, 'response_body_like'))) {
+		chomp $re;
+		like($res->{body}, qr/$re/s, "$t: body like /$re/");
+	}
+	if (defined(my $re = _section($b, 'raw_response_like'))) {
+		chomp $re;
+		like($res->{raw}, qr/$re/s, "$t: raw answer like /$re/");
+	}
+	for my $l (split /\n/, _section($b, 'error_log') // '') {
+		ok(scalar $lab->log_grep(qr/\Q$l\E/, $mark), "$t: log has '$l'");
+	}
+	for my $l (split /\n/, _section($b, 'no_error_log') // '') {
+		my @hit = $lab->log_grep(qr/\Q$l\E/, $mark);
+		ok(!@hit, "$t: log has no '$l'") or diag(join "\n", @hit);
+	}
+}
+
+# Run every block of the calling file's __DATA__ (or the ONLY one).
+sub run(%opt) {
+	my $text = do { no strict 'refs'; local $/; my $fh = \*{'main::DATA'};
+			<$fh> } // croak 'no __DATA__ section';
+	my @blocks = parse_blocks($text);
+	my @only = grep { $_->{sections}{ONLY} } @blocks;
+	@blocks = @only if @only;
+	my $lab = Perigee::Test->new(workers => $opt{workers} // [0, 1]);
+	my $app = $lab->dir . '/app.lua';
+	my ($config, $started);
+	for my $b (@blocks) {
+		if ($b->{sections}{SKIP}) {
+			SKIP: { skip("TEST $b->{n}: $b->{name}", 1) }
+			next;
+		}
+		Perigee::Test::_spew($app, _section($b, 'app')
+				     // "return require('perigee').app()\n");
+		my $cfg = _section($b, 'config') // '';
+		my $mark = $started ? $lab->log_mark : 0;
+		if (!$started || $cfg ne $config) {
+			$lab->stop if $started;
+			$lab->write_conf({ app => $app, listen => [PORT] }, $cfg);
+			$started = $lab->start
+				or BAIL_OUT("TEST $b->{n}: the server did not start");
+			$config = $cfg;
+			$mark = 0;
+		} else {
+			my $r = $lab->perigee('reload');
+			unless ($r->{rc} == 0) {
+				fail("TEST $b->{n}: the app loads");
+				diag($r->{out});
+				next;
+			}
+		}
+		my $res = $b->{sections}{raw_request} ? _raw($lab, $b)
+						       : _curl($lab, $b);
+		_check($lab, $b, $res, $mark);
+	}
+	$lab->stop if $started;
+	done_testing;
+}
+
+1;
