@@ -83,6 +83,21 @@ function M.errors()
   return table.concat(out, "\n")
 end
 
+-- load_app(path): load an app file as the server does (perigee.host.load)
+-- and return the app; errors say why it failed. A relative path is taken
+-- from the directory of the calling file, so a spec can say
+-- t.load_app("../app.lua").
+function M.load_app(path)
+  if path:byte(1) ~= 47 then
+    local src = debug.getinfo(2, "S").source
+    local dir = src:match("^@(.*/)") or ""
+    path = dir .. path
+  end
+  local app, err = host.load(path)
+  if not app then error("t.load_app: " .. tostring(err), 2) end
+  return app
+end
+
 -- ------------------------------------------------------------ transport
 
 local Transport = {}
