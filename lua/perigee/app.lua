@@ -294,7 +294,12 @@ local function respond_error(app, req, res, err)
     end
     if res.finished then return status end
   end
-  local message = (errors.is_http(err) and err.expose) and err.message or nil
+  local message
+  if errors.is_http(err) then
+    local expose = err.expose
+    if expose == nil then expose = status < 500 end
+    message = expose and err.message or nil
+  end
   if res.sent then
     -- too late for an error page: cut the response short so that the
     -- client sees it is incomplete
