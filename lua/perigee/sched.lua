@@ -129,7 +129,7 @@ local function resume(self, task)
   end
   M.running = prev
   if not ok then
-    return finish(self, task, false, res, traceback(task.co))
+    return finish(self, task, false, res, traceback(task.co, tostring(res)))
   end
   if co_status(task.co) == "dead" then
     return finish(self, task, true)
