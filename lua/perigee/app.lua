@@ -45,7 +45,7 @@ end
 local Routes = {}
 
 -- route(method, path, [opts,] [middleware...,] handler). opts may set
--- body_limit (bytes) and timeout (seconds) for this route.
+-- body_limit (bytes) and timeout (seconds; false: none) for this route.
 function Routes:route(method, path, ...)
   local args = { ... }
   local opts = {}
@@ -263,7 +263,7 @@ local function route_and_dispatch(app, req, res)
   if route then
     if route.body_limit then req.body_limit = route.body_limit end
     local task = sched_mod.running
-    if route.timeout and task then task.sched:set_timeout(task, route.timeout) end
+    if route.timeout ~= nil and task then task.sched:set_timeout(task, route.timeout or nil) end
   end
   local chain = {}
   local segs, n = router.split(req.path)
