@@ -168,10 +168,10 @@ function App:body_filter(fn) return add_hook(self, "body_filter", fn, "(req, res
 -- log(fn(req, res, info)): after the response, info = { status, bytes,
 -- duration, route, error, traceback }.
 function App:log(fn) return add_hook(self, "log", fn, "(req, res, info)") end
--- error(fn(err, req, res)): on a 500 (err is the error value, the
--- traceback in req.ctx... see docs) or an HTTP error; respond to replace
--- the default error page, or return to let the next one (or the default)
--- answer.
+-- error(fn(err, req, res)): on a Lua error (err is the error value; the
+-- traceback is in the log and in the log hooks' info) or an HTTP error:
+-- answer with res to replace the default error page, or return to let the
+-- next handler (or the default page) answer.
 function App:error(fn) return add_hook(self, "error", fn, "(err, req, res)") end
 
 -- not_found(fn(req, res)): replaces the default 404 answer.
