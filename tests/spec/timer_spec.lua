@@ -1,0 +1,76 @@
+local perigee = require("perigee")
+local t = require("perigee.test")
+
+describe("perigee.timer and perigee.sleep", function()
+  before_each(function() t.reset() end)
+
+  it("after() runs once, after the delay, in virtual time", function()
+    local runs = {}
+    perigee.timer.after(5, function(signal) runs[#runs + 1] = { t.now(), signal } end)
+    t.advance(4.9)
+    assert.same({}, runs)
+    t.advance(0.1)
+    assert.same({ { 5 } }, runs)
+    t.advance(100)
+    assert.equal(1, #runs)
+  end)
+
+  it("every() repeats until cancelled", function()
+    local n = 0
+    local timer = perigee.timer.every(1, function() n = n + 1 end)
+    t.advance(3)
+    assert.equal(3, n)
+    timer:cancel()
+    t.advance(3)
+    assert.equal(3, n)
+  end)
+
+  it("every() skips a tick while the previous run sleeps", function()
+    local starts = {}
+    perigee.timer.every(1, function() starts[#starts + 1] = t.now(); perigee.sleep(1.5) end)
+    t.advance(5)
+    assert.same({ 1, 3, 5 }, starts)
+  end)
+
+  it("callbacks may sleep; their errors are logged, not fatal", function()
+    local n = 0
+    perigee.timer.every(1, function() n = n + 1; error("tick failed") end)
+    t.advance(2)
+    assert.equal(2, n)
+    assert.matches("timer callback failed: .*tick failed", t.errors())
+  end)
+
+  it("pending timers run once with the reloading/stopping signal", function()
+    local got = {}
+    perigee.timer.after(60, function(signal) got[#got + 1] = "after " .. tostring(signal) end)
+    perigee.timer.every(10, function(signal) got[#got + 1] = "every " .. tostring(signal) end)
+    assert.equal(2, t.shutdown("reloading"))
+    assert.same({ "after reloading", "every reloading" }, got)
+    t.advance(100)
+    assert.equal(2, #got)
+    local timer, err = perigee.timer.after(1, function() end)
+    assert.is_nil(timer)
+    assert.equal("reloading", err)
+  end)
+
+  it("checks arguments", function()
+    assert.has_error(function() perigee.timer.after(-1, function() end) end)
+    assert.has_error(function() perigee.timer.after(1, "x") end)
+    assert.has_error(function() perigee.timer.every(0, function() end) end)
+    assert.has_error(function() perigee.sleep(-1) end)
+  end)
+
+  it("sleep and now follow the virtual clock inside handlers", function()
+    local app = perigee.app()
+    app:get("/", function(_, res)
+      local t0 = perigee.now()
+      perigee.sleep(30)
+      res:send(tostring(perigee.now() - t0))
+    end)
+    assert.equal("30", t.request(app, { path = "/" }).body)
+  end)
+
+  it("sleep outside a handler or timer is an error", function()
+    assert.has_error(function() perigee.sleep(1) end)
+  end)
+end)
