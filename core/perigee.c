@@ -93,7 +93,8 @@ main(int argc, char **argv)
 	}
 	if ((strcmp(cmd, "check") == 0 || strcmp(cmd, "start") == 0)
 	    && cfg.app[0] != '\0') {
-		struct pg_lua_vm *vm = pg_lua_vm_open(cfg.app, err, sizeof(err));
+		struct pg_lua_vm *vm = pg_lua_vm_open(cfg.app, "check", err,
+						      sizeof(err));
 		if (vm == NULL) {
 			fprintf(stderr, "perigee: the application does not load: "
 				"%s\n", err);

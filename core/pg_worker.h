@@ -22,6 +22,7 @@ struct pg_worker {
 	struct pg_tcp_stack *tcp;
 	struct pg_testsvc *testsvc;
 	struct pg_lua_vm *vm;         /* the application, NULL without one */
+	char id_prefix[16];           /* of request ids: "w<id>-" */
 };
 
 /*

@@ -11,6 +11,8 @@
 #include <lualib.h>
 
 #include "core/pg_core.h"
+#include "core/pg_log.h"
+#include "core/pg_shm.h"
 #include "lua/pg_lua.h"
 #include "pg_auto_config.h"
 
@@ -32,8 +34,53 @@ pg_lua_set_path(lua_State *L, const char *app)
 	lua_pop(L, 2);
 }
 
+/* host.init's clock: seconds, the same monotonic clock as the worker's. */
+static int
+pg_lua_now(lua_State *L)
+{
+	lua_pushnumber(L, (double)pg_now_ns() / 1e9);
+	return 1;
+}
+
+/* host.init's log(level, message). */
+static int
+pg_lua_log(lua_State *L)
+{
+	const char *level = luaL_optstring(L, 1, "info");
+	const char *msg = luaL_optstring(L, 2, "");
+	if (strcmp(level, "error") == 0)
+		pg_log_err(0, "lua: %s", msg);
+	else if (strcmp(level, "warn") == 0)
+		pg_log_warn(0, "lua: %s", msg);
+	else
+		pg_log_info("lua: %s", msg);
+	return 0;
+}
+
+/* perigee.host, initialised; left on the stack. */
+static int
+pg_lua_host_init(lua_State *L, const char *id_prefix)
+{
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "perigee.host");
+	if (lua_pcall(L, 1, 1, 0) != 0)
+		return -1;
+	lua_getfield(L, -1, "init");
+	lua_createtable(L, 0, 3);
+	lua_pushcfunction(L, pg_lua_now);
+	lua_setfield(L, -2, "now");
+	lua_pushcfunction(L, pg_lua_log);
+	lua_setfield(L, -2, "log");
+	lua_pushstring(L, id_prefix);
+	lua_setfield(L, -2, "id_prefix");
+	if (lua_pcall(L, 1, 0, 0) != 0)
+		return -1;
+	return 0;
+}
+
 struct pg_lua_vm *
-pg_lua_vm_open(const char *app, char *err, size_t errlen)
+pg_lua_vm_open(const char *app, const char *id_prefix, char *err,
+	       size_t errlen)
 {
 	struct pg_lua_vm *vm = calloc(1, sizeof(*vm));
 	if (vm == NULL) {
@@ -46,23 +93,28 @@ pg_lua_vm_open(const char *app, char *err, size_t errlen)
 		free(vm);
 		return NULL;
 	}
-	luaL_openlibs(vm->L);
-	pg_lua_set_path(vm->L, app);
-	if (luaL_loadfile(vm->L, app) != 0 || lua_pcall(vm->L, 0, 1, 0) != 0) {
-		/* Lua's message names the file and the line. */
-		snprintf(err, errlen, "%s", lua_tostring(vm->L, -1));
+	lua_State *L = vm->L;
+	luaL_openlibs(L);
+	pg_lua_set_path(L, app);
+	if (pg_lua_host_init(L, id_prefix) != 0) {
+		snprintf(err, errlen, "the Perigee Lua framework: %s",
+			 lua_tostring(L, -1));
 		goto failed;
 	}
-	if (!lua_istable(vm->L, -1)) {
-		snprintf(err, errlen, "%s: must return the application (a "
-			 "table), returned %s", app, luaL_typename(vm->L, -1));
+	/* host.load(app) -> app | nil, err (the message names file and line) */
+	lua_getfield(L, -1, "load");
+	lua_pushstring(L, app);
+	if (lua_pcall(L, 1, 2, 0) != 0 || lua_isnil(L, -2)) {
+		snprintf(err, errlen, "%s", lua_tostring(L, -1));
 		goto failed;
 	}
-	vm->app_ref = luaL_ref(vm->L, LUA_REGISTRYINDEX);
+	lua_pop(L, 1);
+	vm->app_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	vm->host_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	vm->refs = 1;
 	return vm;
 failed:
-	lua_close(vm->L);
+	lua_close(L);
 	free(vm);
 	return NULL;
 }

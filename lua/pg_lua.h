@@ -18,18 +18,21 @@ struct lua_State;
 struct pg_lua_vm {
 	struct lua_State *L;
 	int app_ref;                 /* registry reference of the app table */
+	int host_ref;                /* and of perigee.host */
 	unsigned refs;               /* the worker's own + requests in flight */
 	uint64_t generation;         /* the reload generation it was built for */
 };
 
 /*
- * Load the application file app into a new VM. Module search path: the
- * app's directory, $PERIGEE_LUA_PATH (a Lua path pattern list, for running
- * from a source tree), then the installed modules (PG_LUA_DIR). NULL on
- * failure, with what went wrong (Lua's message, naming file and line) in
- * err.
+ * A new VM with the Perigee framework (perigee.host initialised; request
+ * ids start with id_prefix) and the application file app loaded. Module
+ * search path: the app's directory, $PERIGEE_LUA_PATH (a Lua path pattern
+ * list, for running from a source tree), then the installed modules
+ * (PG_LUA_DIR). NULL on failure, with what went wrong (Lua's message,
+ * naming file and line) in err.
  */
-struct pg_lua_vm *pg_lua_vm_open(const char *app, char *err, size_t errlen);
+struct pg_lua_vm *pg_lua_vm_open(const char *app, const char *id_prefix,
+				 char *err, size_t errlen);
 
 /* Take or drop a reference; the last one closes the VM. */
 static inline void

@@ -16,7 +16,7 @@ sub write_app($text) {
 	close($f) or die "$app: $!";
 }
 
-write_app("return {\n  name = 'v1',\n  routes = \n");
+write_app("local app = require('perigee').app()\nreturn app,\n");
 $lab->write_conf({ workers => [0, 1], app => $app });
 my $r = $lab->perigee('check');
 isnt($r->{rc}, 0, 'check: an app that does not parse is refused');
@@ -25,7 +25,7 @@ ok(!$lab->start(quiet => 1), 'start: refused too');
 like($lab->start_err, qr/the application does not load: .*app\.lua:\d+:/,
      'start: says why');
 
-write_app("return { name = 'v1' }\n");
+write_app("local app = require('perigee').app()\napp:get('/', function(req, res) return res:send('v1') end)\nreturn app\n");
 $r = $lab->perigee('check');
 is($r->{rc}, 0, 'check: a good app passes') or diag($r->{err});
 $lab->start_ok;
@@ -34,7 +34,7 @@ $r = $lab->perigee('reload');
 is($r->{rc}, 0, 'reload of a good app succeeds') or diag($r->{out});
 like($r->{out}, qr/^reloaded: generation 2$/m, 'and says so');
 
-write_app("return { name = 'v2' \n");
+write_app("local app = require('perigee').app(\nreturn app\n");
 $r = $lab->perigee('reload');
 isnt($r->{rc}, 0, 'reload of a broken app fails');
 like($r->{out}, qr/^error: worker 0: .*app\.lua:\d+:/m, 'worker 0 says why');
@@ -50,10 +50,15 @@ $r = $lab->perigee('reload');
 like($r->{out}, qr/^error: worker \d: .*refusing to start/m,
      'a runtime error while loading is reported too');
 
-write_app("return { name = 'v3' }\n");
+write_app("return { name = 'not an app' }\n");
+$r = $lab->perigee('reload');
+like($r->{out}, qr/^error: worker \d: .*must end with "return app"/m,
+     'so is a file that does not return an app');
+
+write_app("return require('perigee').app()\n");
 $r = $lab->perigee('reload');
 is($r->{rc}, 0, 'a fixed app reloads again') or diag($r->{out});
-like($r->{out}, qr/^reloaded: generation 5$/m, 'generation 5');
+like($r->{out}, qr/^reloaded: generation 6$/m, 'generation 6');
 is(scalar(grep { $_->{restarts} } @{ $lab->status->{workers} }), 0,
    'no worker restarted along the way');
 

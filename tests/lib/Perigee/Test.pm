@@ -52,6 +52,9 @@ our $BIN = abs_path($ENV{PERIGEE_BIN} // 'build/perigee')
 	// ($ENV{PERIGEE_BIN} // 'build/perigee');
 our $TOOLS = abs_path($ENV{PERIGEE_TOOLS} // 'build/tests/tools')
 	// ($ENV{PERIGEE_TOOLS} // 'build/tests/tools');
+# The server finds the Lua framework of this source tree, not an installed one.
+$ENV{PERIGEE_LUA_PATH} //= join ';', map { abs_path('lua') . $_ }
+	'/?.lua', '/?/init.lua';
 
 my %LABS;            # live labs by id, for END and the signal handlers
 my $SEQ = 0;
