@@ -97,7 +97,7 @@ struct pg_h1_conn {
 	void *ctx;
 	llhttp_t parser;
 	struct pg_timer timer;
-	uint8_t state, timer_kind, scan, event, span;
+	uint8_t state, timer_kind, scan, event, span, resumed;
 	uint16_t flags;
 	uint16_t busy;
 	uint16_t resp_status;
@@ -863,7 +863,12 @@ pg_h1_process(struct pg_h1_conn *h)
 			pg_h1_retire_cur(h);
 			break;
 		}
-		if (h->off >= h->seg->data_len) {
+		/*
+		 * After a pause at the last byte, llhttp may still owe
+		 * callbacks that need no input (message complete after a
+		 * head without body): run it once more on nothing.
+		 */
+		if (h->off >= h->seg->data_len && !h->resumed) {
 			h->seg = h->seg->next;
 			h->off = 0;
 			continue;
@@ -873,11 +878,13 @@ pg_h1_process(struct pg_h1_conn *h)
 		uint32_t n = h->seg->data_len - h->off;
 		if (h->scan != PG_H1_SC_OFF && pg_h1_scan(h, p, n) != PG_OK)
 			break;
+		h->resumed = 0;
 		llhttp_errno_t e = llhttp_execute(&h->parser, p, n);
 		uint32_t used = n;
 		if (e == HPE_PAUSED) {
 			used = (uint32_t)(llhttp_get_error_pos(&h->parser) - p);
 			llhttp_resume(&h->parser);
+			h->resumed = 1;
 		} else if (e == HPE_USER) {
 			pg_h1_fail(h, h->err_status, h->err_counter);
 			break;
