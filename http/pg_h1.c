@@ -706,6 +706,15 @@ pg_h1_headers(struct pg_h1_conn *h)
 		pg_h1_fail(h, 505, PG_HTTP_C_err_version);
 		return;
 	}
+	/* llhttp refuses these only after on_headers_complete: too late */
+	if ((p->flags & F_TRANSFER_ENCODING) && (p->flags & F_CONTENT_LENGTH)) {
+		pg_h1_fail(h, 400, PG_HTTP_C_err_cl_te);
+		return;
+	}
+	if ((p->flags & F_TRANSFER_ENCODING) && !(p->flags & F_CHUNKED)) {
+		pg_h1_fail(h, 400, PG_HTTP_C_err_transfer_encoding);
+		return;
+	}
 	if (m->version == 11 && !(h->flags & PG_H1F_HOST)) {
 		pg_h1_fail(h, 400, PG_HTTP_C_err_host);
 		return;
@@ -885,7 +894,8 @@ pg_h1_process(struct pg_h1_conn *h)
 			used = (uint32_t)(llhttp_get_error_pos(&h->parser) - p);
 			llhttp_resume(&h->parser);
 			h->resumed = 1;
-		} else if (e == HPE_USER) {
+		} else if (h->err_status != 0) {
+			/* ours (HPE_USER, or HPE_CB_* from a _complete hook) */
 			pg_h1_fail(h, h->err_status, h->err_counter);
 			break;
 		} else if (e != HPE_OK) {
