@@ -26,6 +26,7 @@ struct h1t_client {
 	struct pg_tcp_conn *c;
 	char rx[65536];
 	uint32_t rxlen;
+	uint64_t rxtotal;              /* rx keeps the first 64 KiB only */
 	int connected, eof, closed, reason;
 	uint64_t eof_ns;
 };
@@ -54,6 +55,7 @@ static struct h1t T;
 static int
 h1t_cli_data(struct pg_tcp_conn *c, struct rte_mbuf *m)
 {
+	T.cli.rxtotal += m->pkt_len;
 	for (struct rte_mbuf *s = m; s != NULL; s = s->next) {
 		uint32_t k = RTE_MIN((uint32_t)s->data_len,
 				     (uint32_t)sizeof(T.cli.rx) - 1 - T.cli.rxlen);

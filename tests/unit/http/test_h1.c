@@ -218,6 +218,81 @@ test_split(void **state)
 	h1t_finish();
 }
 
+/*
+ * A body larger than the body buffer: the application reads it slowly,
+ * the server stops reading meanwhile (the TCP window closes), nothing is
+ * lost. Then a large response.
+ */
+static struct pg_h1_conn *slow_h;
+static uint64_t slow_got, slow_sum;
+
+static void
+slow_on_request(struct pg_h1_conn *h, struct pg_http_msg *q)
+{
+	T.requests++;
+	slow_h = h;
+}
+
+static int
+slow_drain(void)
+{
+	char buf[700];
+	uint32_t k;
+
+	while (slow_h != NULL
+	       && (k = pg_h1_body_read(slow_h, buf, sizeof(buf))) > 0) {
+		slow_got += k;
+		for (uint32_t i = 0; i < k; i++)
+			slow_sum += (uint8_t)buf[i];
+	}
+	if (slow_h != NULL && pg_h1_body_done(slow_h)
+	    && pg_h1_request(slow_h)->body_len == 0) {
+		static char big[100000];
+		struct pg_http_msg r = { .status = 200 };
+		const char *err;
+		memset(big, 'b', sizeof(big));
+		assert_int_equal(pg_h1_respond(slow_h, &r, sizeof(big), 0,
+					       &err), PG_OK);
+		assert_int_equal(pg_h1_write(slow_h, big, sizeof(big), 1),
+				 PG_OK);
+		slow_h = NULL;
+	}
+	return h1t_all_closed();
+}
+
+static void
+test_body_backpressure(void **state)
+{
+	struct pg_h1_conf c = h1t_conf();
+	static char body[60000];
+	uint64_t sum = 0;
+	(void)state;
+
+	c.body_buffer = 2000;
+	c.max_body = sizeof(body);
+	h1t_handler.on_request = slow_on_request;
+	h1t_handler.on_request_end = NULL;
+	h1t_start(&c);
+	for (unsigned i = 0; i < sizeof(body); i++) {
+		body[i] = (char)('a' + i % 26);
+		sum += (uint8_t)body[i];
+	}
+	h1t_sends("POST /up HTTP/1.1\r\nHost: a\r\nConnection: close\r\n"
+		  "Content-Length: 60000\r\n\r\n");
+	h1t_connect();
+	h1t_run(NULL, 5);
+	h1t_send(body, sizeof(body));
+	h1t_run(slow_drain, 60000);
+	h1t_handler.on_request = h1t_on_request;
+	h1t_handler.on_request_end = h1t_on_request_end;
+	assert_int_equal(slow_got, sizeof(body));
+	assert_int_equal(slow_sum, sum);
+	assert_true(T.sim.side[PG_TCP_SIM_SERVER].tcp_stats.refused_bytes > 0);
+	assert_int_equal(T.cli.rxtotal, 17 + 24 + 19 + 2 + 100000);
+	assert_non_null(strstr(T.cli.rx, "Content-Length: 100000\r\n"));
+	h1t_finish();
+}
+
 int
 main(void)
 {
@@ -233,6 +308,7 @@ main(void)
 		cmocka_unit_test(test_no_body),
 		cmocka_unit_test(test_http10),
 		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_body_backpressure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
