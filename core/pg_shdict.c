@@ -12,17 +12,18 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <rte_errno.h>
-#include <rte_jhash.h>
 #include <rte_memzone.h>
 #include <rte_pause.h>
 
 #include "core/pg_log.h"
 #include "core/pg_shdict_priv.h"
 #include "core/pg_shm.h"
+#include "core/pg_siphash.h"
 
 /* --- clock, identity ----------------------------------------------------- */
 
@@ -307,9 +308,9 @@ pg_shdict_touch(struct pg_shdict_hdr *h, uint32_t off)
 }
 
 static uint32_t
-pg_shdict_hash(const char *key, size_t klen)
+pg_shdict_hash(const struct pg_shdict_hdr *h, const char *key, size_t klen)
 {
-	return rte_jhash(key, (uint32_t)klen, PG_SHDICT_HASH_SEED);
+	return (uint32_t)pg_siphash(h->hash_key, key, klen);
 }
 
 static uint32_t
@@ -471,7 +472,7 @@ pg_shdict_node_sane(struct pg_shdict_hdr *h, struct pg_shdict_node *n)
 	       && n->klen > 0
 	       && sizeof(*n) + n->klen + (uint64_t)n->vlen
 		  <= (uint64_t)n->size * PG_SHDICT_UNIT
-	       && n->hash == pg_shdict_hash(pg_shdict_key(n), n->klen)
+	       && n->hash == pg_shdict_hash(h, pg_shdict_key(n), n->klen)
 	       && pg_shdict_lookup(h, pg_shdict_key(n), n->klen, n->hash) == 0;
 }
 
@@ -547,6 +548,11 @@ pg_shdict_init(struct pg_shdict *d, const char *name, void *mem,
 	}
 	memset(h, 0, sizeof(*h));
 	h->size = size;
+	if (getrandom(h->hash_key, sizeof(h->hash_key), 0)
+	    != sizeof(h->hash_key)) {
+		*err = "getrandom() failed";
+		return PG_ERROR;
+	}
 	uint64_t units = size / PG_SHDICT_UNIT;
 	uint32_t nb = 64;
 	while ((uint64_t)nb * PG_SHDICT_BUCKET_SIZE < size && nb < (1u << 30))
@@ -721,7 +727,7 @@ pg_shdict_store(struct pg_shdict *d, const char *key, size_t klen,
 	if (!(v->type == PG_SHDICT_NIL && mode == PG_SHDICT_SET)
 	    && pg_shdict_encode(v, &bytes, &len, &b, err) != PG_OK)
 		return PG_ERROR;
-	uint32_t hash = pg_shdict_hash(key, klen);
+	uint32_t hash = pg_shdict_hash(d->hdr, key, klen);
 
 	pg_shdict_lock(h);
 	uint64_t now = pg_shdict_now_ms();
@@ -783,7 +789,7 @@ pg_shdict_get(struct pg_shdict *d, const char *key, size_t klen,
 
 	if (!pg_shdict_key_ok(key, klen, err))
 		return PG_ERROR;
-	uint32_t hash = pg_shdict_hash(key, klen);
+	uint32_t hash = pg_shdict_hash(d->hdr, key, klen);
 	memset(v, 0, sizeof(*v));
 
 	pg_shdict_lock(h);
@@ -835,7 +841,7 @@ pg_shdict_incr(struct pg_shdict *d, const char *key, size_t klen,
 	*forcible = 0;
 	if (!pg_shdict_key_ok(key, klen, err))
 		return PG_ERROR;
-	uint32_t hash = pg_shdict_hash(key, klen);
+	uint32_t hash = pg_shdict_hash(d->hdr, key, klen);
 
 	pg_shdict_lock(h);
 	uint64_t now = pg_shdict_now_ms();
@@ -880,7 +886,7 @@ pg_shdict_keyop(struct pg_shdict *d, const char *key, size_t klen, int op,
 
 	if (!pg_shdict_key_ok(key, klen, err))
 		return PG_ERROR;
-	uint32_t hash = pg_shdict_hash(key, klen);
+	uint32_t hash = pg_shdict_hash(d->hdr, key, klen);
 	pg_shdict_lock(h);
 	uint64_t now = pg_shdict_now_ms();
 	uint32_t off = pg_shdict_find_live(h, key, klen, hash, now);

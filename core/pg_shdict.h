@@ -9,7 +9,8 @@
  * starting with a 48-byte node header that holds its own size and the size
  * of the block before it (boundary tags), so free blocks coalesce with
  * their neighbours and a dictionary emptied by deletes is one free block
- * again. Free blocks sit in 32 lists by power of two of their size; a live
+ * again. Keys hash with SipHash under a random key per dictionary (keys
+ * come from clients). Free blocks sit in 32 lists by power of two of their size; a live
  * block holds one item (key bytes, then the value) and sits on its hash
  * chain and on the LRU list. Offsets count 16-byte units from the start of
  * the memzone: 32 bits address 64 GB.

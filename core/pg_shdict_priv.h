@@ -17,7 +17,6 @@
 #define PG_SHDICT_SWEEP       30       /* expired items dropped before evicting */
 #define PG_SHDICT_SPIN_CHECK  (1u << 16) /* spins between holder checks */
 #define PG_SHDICT_BUCKET_SIZE 256      /* arena bytes per hash bucket */
-#define PG_SHDICT_HASH_SEED   0x9e3779b9u
 
 enum pg_shdict_state {
 	PG_SHDICT_FREE,              /* on a free list */
@@ -59,6 +58,7 @@ struct pg_shdict_hdr {
 	uint64_t magic;
 	uint64_t lock;               /* pid << 32 | tid of the holder, 0: free */
 	uint64_t size;               /* bytes of the memzone */
+	uint64_t hash_key[2];        /* SipHash key, random per dictionary */
 	uint32_t nbuckets;           /* a power of two */
 	uint32_t buckets;            /* unit of the bucket array */
 	uint32_t arena;              /* first unit of the arena */

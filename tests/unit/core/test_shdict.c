@@ -13,6 +13,7 @@
 #include "tests/unit/pg_test.h"
 
 #include "core/pg_shdict_priv.h"
+#include "core/pg_siphash.h"
 
 #define SMALL (64u << 10)
 
@@ -97,6 +98,17 @@ setup_clock(void)
 }
 
 /* --- operations ---------------------------------------------------------- */
+
+/* The reference vector of the SipHash paper (appendix A). */
+static void
+test_siphash_vector(void **state)
+{
+	uint64_t key[2] = { 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull };
+	uint8_t msg[15];
+	for (int i = 0; i < 15; i++)
+		msg[i] = (uint8_t)i;
+	assert_true(pg_siphash(key, msg, sizeof(msg)) == 0xa129ca6149be45e5ull);
+}
 
 static void
 test_types_and_binary_values(void **state)
@@ -674,6 +686,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_siphash_vector),
 		cmocka_unit_test(test_types_and_binary_values),
 		cmocka_unit_test(test_add_replace_delete),
 		cmocka_unit_test(test_incr),
