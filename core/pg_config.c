@@ -6,6 +6,7 @@
  *   pg_config_load
  *     -> pg_conf_top -> pg_conf_dpdk, pg_conf_interface, pg_conf_log, ...
  *                    -> pg_conf_tcp, pg_conf_testsvc -> pg_conf_connect
+ *                    -> pg_conf_shared
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 
 #include "core/pg_config.h"
 #include "core/pg_log.h"
+#include "core/pg_shdict.h"
 
 struct pg_conf_ctx {
 	lua_State *L;
@@ -632,12 +634,80 @@ pg_conf_app(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	return PG_OK;
 }
 
+/*
+ * shared = { name = size_bytes, ... }: the dictionaries of
+ * perigee.shared(name), sorted by name. Names become memzone names.
+ */
+static int
+pg_conf_shared_item(struct pg_conf_ctx *c, int s, struct pg_config *cfg)
+{
+	size_t n;
+	const char *name = lua_tolstring(c->L, -1, &n);
+	char key[PG_SHDICT_NAME_MAX + 8];
+	snprintf(key, sizeof(key), "%.*s", (int)PG_SHDICT_NAME_MAX, name);
+	if (n == 0 || n >= PG_SHDICT_NAME_MAX || !pg_conf_name_ok(name))
+		return pg_conf_fail(c, key, "a dictionary name is 1 to %d "
+				    "letters, digits, '-' or '_'",
+				    PG_SHDICT_NAME_MAX - 1);
+	if (cfg->nshdicts == PG_MAX_SHDICTS)
+		return pg_conf_fail(c, key, "at most %d dictionaries",
+				    PG_MAX_SHDICTS);
+	struct pg_shdict_conf sc;
+	memcpy(sc.name, name, n + 1);
+	if (pg_conf_u64(c, s, sc.name, PG_SHDICT_SIZE_MIN, PG_SHDICT_SIZE_MAX,
+			0, &sc.size) != PG_OK)
+		return PG_ERROR;
+	unsigned i = cfg->nshdicts++;
+	for (; i > 0 && strcmp(cfg->shdicts[i - 1].name, sc.name) > 0; i--)
+		cfg->shdicts[i] = cfg->shdicts[i - 1];
+	cfg->shdicts[i] = sc;
+	return PG_OK;
+}
+
+static int
+pg_conf_shared(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
+{
+	uint64_t total = 0;
+	int rc = PG_OK;
+	if (!pg_conf_field(c, t, "shared"))
+		return PG_OK;
+	if (!lua_istable(c->L, -1)) {
+		lua_pop(c->L, 1);
+		return pg_conf_fail(c, "shared", "must be a table of name = "
+				    "size in bytes");
+	}
+	int s = lua_gettop(c->L);
+	snprintf(c->section, sizeof(c->section), "shared");
+	lua_pushnil(c->L);
+	while (lua_next(c->L, s) != 0) {
+		lua_pop(c->L, 1);
+		rc = lua_type(c->L, -1) == LUA_TSTRING
+		     ? pg_conf_shared_item(c, s, cfg)
+		     : pg_conf_fail(c, "?", "keys must be names");
+		if (rc != PG_OK) {
+			lua_pop(c->L, 1);
+			break;
+		}
+	}
+	pg_conf_leave(c);
+	for (unsigned i = 0; i < cfg->nshdicts; i++)
+		total += cfg->shdicts[i].size;
+	if (rc == PG_OK && cfg->hugepages_mb != 0
+	    && total >= (uint64_t)cfg->hugepages_mb << 20)
+		rc = pg_conf_fail(c, "shared", "the dictionaries take %lu MB, "
+				  "'hugepages' is %u MB: raise 'hugepages'",
+				  (unsigned long)((total + (1 << 20) - 1) >> 20),
+				  cfg->hugepages_mb);
+	return rc;
+}
+
 static int
 pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 {
 	static const char *const known[] = { "name", "workers", "dpdk",
 		"interface", "listen", "log", "hugepages", "runtime_dir",
-		"process", "fault", "tcp", "test_service", "app", NULL };
+		"process", "fault", "tcp", "test_service", "shared", "app",
+		NULL };
 	if (pg_conf_known(c, t, known) != PG_OK)
 		return PG_ERROR;
 	if (pg_conf_string(c, t, "name", cfg->name, sizeof(cfg->name),
@@ -681,7 +751,8 @@ pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	    || pg_conf_process(c, t, cfg) != PG_OK
 	    || pg_conf_fault(c, t, cfg) != PG_OK
 	    || pg_conf_tcp(c, t, cfg) != PG_OK
-	    || pg_conf_testsvc(c, t, cfg) != PG_OK)
+	    || pg_conf_testsvc(c, t, cfg) != PG_OK
+	    || pg_conf_shared(c, t, cfg) != PG_OK)
 		return PG_ERROR;
 	return PG_OK;
 }

@@ -36,6 +36,12 @@ struct pg_testsvc_conf {
 	uint64_t connect_bytes;      /* what the client sends */
 };
 
+/* One shared dictionary: shared = { name = size_bytes, ... } */
+struct pg_shdict_conf {
+	char name[PG_SHDICT_NAME_MAX];
+	uint64_t size;
+};
+
 struct pg_config {
 	char path[PG_PATH_MAX];
 	char name[PG_NAME_MAX];
@@ -74,6 +80,9 @@ struct pg_config {
 	struct pg_fault_conf fault;
 	struct pg_tcp_conf tcp;
 	struct pg_testsvc_conf testsvc;
+
+	unsigned nshdicts;           /* sorted by name */
+	struct pg_shdict_conf shdicts[PG_MAX_SHDICTS];
 };
 
 /*

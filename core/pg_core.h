@@ -25,6 +25,9 @@
 #define PG_PATH_MAX      256
 #define PG_NAME_MAX      32
 #define PG_ARG_MAX       128
+#define PG_MAX_SHDICTS   16
+/* "pg_shdict_" + name must fit RTE_MEMZONE_NAMESIZE (32) */
+#define PG_SHDICT_NAME_MAX 22
 
 #define PG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -24,6 +24,7 @@
 #include "core/pg_control.h"
 #include "core/pg_log.h"
 #include "core/pg_primary.h"
+#include "core/pg_shdict.h"
 #include "net/pg_mbuf.h"
 #include "net/pg_neigh.h"
 #include "net/pg_steer.h"
@@ -98,6 +99,7 @@ static int
 pg_primary_shared(struct pg_primary *p)
 {
 	char name[RTE_MEMZONE_NAMESIZE];
+	const char *err = NULL;
 
 	p->mz_shared = rte_memzone_reserve(PG_SHM_SHARED,
 					   sizeof(struct pg_shared),
@@ -132,7 +134,7 @@ pg_primary_shared(struct pg_primary *p)
 			return PG_ERROR;
 		}
 	}
-	return PG_OK;
+	return pg_shdict_create_all(&p->cfg, &err);
 }
 
 /* Configure the port: one queue pair per worker, RSS where supported. */
@@ -446,6 +448,7 @@ pg_primary_stop(struct pg_primary *p, int eal_up)
 			rte_ring_free(p->rings[i]);
 			rte_mempool_free(p->pools[i]);
 		}
+		pg_shdict_free_all();
 		rte_memzone_free(p->mz_neigh);
 		rte_memzone_free(p->mz_shared);
 		p->shm = NULL;

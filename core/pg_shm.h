@@ -20,6 +20,7 @@
 #define PG_SHM_NEIGH      "pg_neigh"
 #define PG_SHM_POOL_FMT   "pg_pool_%u"
 #define PG_SHM_STEER_FMT  "pg_steer_%u"
+#define PG_SHM_SHDICT_FMT "pg_shdict_%s"  /* core/pg_shdict.h */
 
 enum pg_worker_state {
 	PG_WORKER_STOPPED,

@@ -11,6 +11,7 @@
 #include <rte_ether.h>
 
 #include "core/pg_primary.h"
+#include "core/pg_shdict.h"
 #include "net/pg_neigh.h"
 
 static const char *const pg_state_names[] = {
@@ -130,6 +131,40 @@ pg_status_text_worker(FILE *f, unsigned i, const struct pg_status_worker *sw)
 				(unsigned long)s->drops[d], pg_drop_texts[d]);
 }
 
+/* The shared dictionaries: size, use and evictions (read without lock). */
+static void
+pg_status_shdicts(FILE *f, int json)
+{
+	struct pg_shdict *d;
+	struct pg_shdict_stats st;
+
+	if (json)
+		fprintf(f, ",\n  \"shared\": [");
+	for (unsigned i = 0; (d = pg_shdict_at(i)) != NULL; i++) {
+		pg_shdict_stats(d, &st);
+		if (json)
+			fprintf(f, "%s\n    {\"name\": \"%s\", \"capacity\": %lu, "
+				"\"free\": %lu, \"items\": %lu, \"evictions\": "
+				"%lu, \"expired\": %lu, \"recoveries\": %lu}",
+				i ? "," : "", d->name,
+				(unsigned long)st.capacity,
+				(unsigned long)st.free, (unsigned long)st.items,
+				(unsigned long)st.evictions,
+				(unsigned long)st.expired,
+				(unsigned long)st.recoveries);
+		else
+			fprintf(f, "shared %-12s capacity %lu  free %lu  items %lu"
+				"  evictions %lu  expired %lu  recoveries %lu\n",
+				d->name, (unsigned long)st.capacity,
+				(unsigned long)st.free, (unsigned long)st.items,
+				(unsigned long)st.evictions,
+				(unsigned long)st.expired,
+				(unsigned long)st.recoveries);
+	}
+	if (json)
+		fprintf(f, "%s]", pg_shdict_at(0) != NULL ? "\n  " : "");
+}
+
 char *
 pg_status_render(struct pg_primary *p, int json, size_t *len)
 {
@@ -168,7 +203,10 @@ pg_status_render(struct pg_primary *p, int json, size_t *len)
 			pg_status_text_worker(f, i, &sw);
 	}
 	if (json)
-		fprintf(f, "\n  ]}\n");
+		fprintf(f, "\n  ]");
+	pg_status_shdicts(f, json);
+	if (json)
+		fprintf(f, "}\n");
 	fclose(f);
 	return buf;
 }

@@ -14,6 +14,7 @@
 
 #include "core/pg_log.h"
 #include "core/pg_primary.h"
+#include "core/pg_shdict.h"
 #include "net/pg_mbuf.h"
 #include "net/pg_neigh.h"
 
@@ -100,9 +101,10 @@ pg_supervisor_wait_running(struct pg_primary *p, unsigned timeout_ms)
 	}
 }
 
-/* Everything the dead worker id held goes back to the pools. */
+/* Everything the dead worker id held goes back to the pools; the shared
+ * dictionaries whose lock it died holding are repaired. */
 static void
-pg_supervisor_recover(struct pg_primary *p, unsigned id)
+pg_supervisor_recover(struct pg_primary *p, unsigned id, pid_t pid)
 {
 	uint16_t holder = (uint16_t)(id + 1);
 	unsigned n = 0;
@@ -112,6 +114,10 @@ pg_supervisor_recover(struct pg_primary *p, unsigned id)
 		n += pg_mbuf_reclaim(p->pools[i], holder);
 	if (n > 0)
 		pg_log_notice("worker %u: recovered %u mbufs it held", id, n);
+	n = pg_shdict_recover_all(pid);
+	if (n > 0)
+		pg_log_notice("worker %u: repaired %u shared dictionaries whose "
+			      "lock it held", id, n);
 }
 
 static void
@@ -121,10 +127,11 @@ pg_supervisor_died(struct pg_primary *p, unsigned id, int status)
 	uint64_t now = pg_now_ns();
 	unsigned base = p->cfg.restart_delay_ms;
 	unsigned *delay = &p->restart_delay_ms[id];
+	pid_t pid = ws->pid;
 
 	ws->state = PG_WORKER_EXITED;
 	ws->pid = 0;
-	pg_supervisor_recover(p, id);
+	pg_supervisor_recover(p, id, pid);
 	if (p->stop_requested)
 		return;
 

@@ -19,6 +19,7 @@
 #include <rte_ring.h>
 
 #include "core/pg_log.h"
+#include "core/pg_shdict.h"
 #include "core/pg_worker.h"
 #include "net/pg_steer.h"
 #include "lua/pg_lua.h"
@@ -93,6 +94,8 @@ pg_worker_attach(struct pg_worker *w, unsigned id, const char **err)
 			return PG_ERROR;
 		}
 	}
+	if (pg_shdict_attach_all(cfg, err) != PG_OK)
+		return PG_ERROR;
 
 	struct pg_netif *nif = &w->nif;
 	pg_netif_init(nif, id, cfg->nworkers, &w->shm->mac, cfg->address,

@@ -94,6 +94,29 @@ test_defaults(void **state)
 }
 
 static void
+test_shared_dictionaries(void **state)
+{
+	static struct pg_config cfg;
+	char err[512];
+	int rc = load("return { interface = { address = '198.18.0.2' },\n"
+		      " shared = { limits = 2^20, cache = 16 * 2^20,\n"
+		      "            ['rate-2'] = 16384 } }\n", &cfg, err,
+		      sizeof(err));
+	if (rc != PG_OK)
+		fail_msg("%s", err);
+	assert_int_equal(cfg.nshdicts, 3);
+	assert_string_equal(cfg.shdicts[0].name, "cache");
+	assert_int_equal(cfg.shdicts[0].size, 16u << 20);
+	assert_string_equal(cfg.shdicts[1].name, "limits");
+	assert_int_equal(cfg.shdicts[1].size, 1u << 20);
+	assert_string_equal(cfg.shdicts[2].name, "rate-2");
+	assert_int_equal(cfg.shdicts[2].size, 16384);
+	assert_int_equal(load("return { interface = { address = '198.18.0.2' } }",
+			      &cfg, err, sizeof(err)), PG_OK);
+	assert_int_equal(cfg.nshdicts, 0);
+}
+
+static void
 test_tcp_and_test_service(void **state)
 {
 	static struct pg_config cfg;
@@ -217,6 +240,26 @@ static const struct bad bads[] = {
 	{ "return { " A "test_service = { connect = { addr = '198.18.0.1', "
 	  "port = 1, size = 2 } } }",
 	  "key 'test_service.connect.size': unknown key" },
+	{ "return { " A "shared = 1 }",
+	  "key 'shared': must be a table of name = size in bytes" },
+	{ "return { " A "shared = { 2^20 } }", "key 'shared.?': keys must be names" },
+	{ "return { " A "shared = { ['a b'] = 2^20 } }",
+	  "key 'shared.a b': a dictionary name is 1 to 21 letters" },
+	{ "return { " A "shared = { abcdefghijklmnopqrstuv = 2^20 } }",
+	  "key 'shared.abcdefghijklmnopqrstuv': a dictionary name is 1 to 21" },
+	{ "return { " A "shared = { cache = 1000 } }",
+	  "key 'shared.cache': must be a whole number from 16384 to" },
+	{ "return { " A "shared = { cache = '1m' } }",
+	  "key 'shared.cache': must be a whole number" },
+	{ "return { " A "shared = { cache = 2^20 + 0.5 } }",
+	  "key 'shared.cache': must be a whole number" },
+	{ "return { " A "hugepages = 64, shared = { a = 40 * 2^20, b = 30 * 2^20 } }",
+	  "key 'shared': the dictionaries take 70 MB, 'hugepages' is 64 MB: "
+	  "raise 'hugepages'" },
+	{ "return { " A "shared = { a0 = 2^20, a1 = 2^20, a2 = 2^20, a3 = 2^20,"
+	  " a4 = 2^20, a5 = 2^20, a6 = 2^20, a7 = 2^20, a8 = 2^20, a9 = 2^20,"
+	  " b0 = 2^20, b1 = 2^20, b2 = 2^20, b3 = 2^20, b4 = 2^20, b5 = 2^20,"
+	  " b6 = 2^20 } }", "at most 16 dictionaries" },
 #undef A
 };
 
@@ -255,6 +298,7 @@ main(void)
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_tcp_and_test_service),
+		cmocka_unit_test(test_shared_dictionaries),
 		cmocka_unit_test(test_bad_configs_name_file_key_reason),
 		cmocka_unit_test(test_missing_file),
 	};
