@@ -10,6 +10,7 @@
 
 #include <rte_common.h>
 
+#include "http/pg_http_stats.h"
 #include "net/pg_tcp.h"
 
 #define PG_DROP_REASONS(X)                                                   \
@@ -70,6 +71,7 @@ struct pg_stats {
 	uint64_t reloads;
 	uint64_t drops[PG_DROP_MAX];
 	struct pg_tcp_stats tcp;     /* written by the worker's TCP stack */
+	struct pg_http_stats http;   /* written by its HTTP/1.1 server */
 } __rte_cache_aligned;
 
 #define PG_STAT_INC(s, field)      ((s)->field++)

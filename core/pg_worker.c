@@ -193,6 +193,8 @@ pg_worker_reload(struct pg_worker *w, uint64_t gen)
 					sizeof(w->self->reload_error));
 		if (vm != NULL) {
 			vm->generation = gen;
+			if (w->vm != NULL)
+				pg_lua_vm_shutdown(w->vm, "reloading");
 			pg_lua_vm_put(w->vm);
 			w->vm = vm;
 		}
@@ -242,6 +244,17 @@ pg_worker_run(struct pg_worker *w)
 		pg_log_err(0, "worker %u: cannot start TCP: %s", w->id, err);
 		goto done;
 	}
+	if (w->vm != NULL && w->shm->cfg.nlisten > 0) {
+		rc = pg_lua_http_start(&w->http, &w->nif, w->tcp,
+				       w->shm->cfg.listen, w->shm->cfg.nlisten,
+				       &w->vm, &w->self->stats.http, &err);
+		if (rc != PG_OK) {
+			pg_log_err(0, "worker %u: cannot serve HTTP: %s",
+				   w->id, err);
+			pg_worker_tcp_stop(w);
+			goto done;
+		}
+	}
 	w->self->state = PG_WORKER_RUNNING;
 	pg_log_notice("worker %u running on lcore %u, queue %u", w->id,
 		      rte_lcore_id(), w->id);
@@ -251,6 +264,7 @@ pg_worker_run(struct pg_worker *w)
 	while (!w->shm->stopping) {
 		unsigned busy = pg_netif_poll(&w->nif);
 		busy += pg_tcp_stack_poll(w->tcp);
+		busy += pg_lua_http_poll(&w->http);
 		pg_netif_flush(&w->nif);
 		if (busy != 0) {
 			empty = 0;
@@ -263,6 +277,9 @@ pg_worker_run(struct pg_worker *w)
 			pg_worker_reload(w, gen);
 		}
 	}
+	if (w->vm != NULL)
+		pg_lua_vm_shutdown(w->vm, "stopping");
+	pg_lua_http_stop(&w->http);
 	pg_worker_tcp_stop(w);
 done:
 	pg_lua_vm_put(w->vm);

@@ -8,6 +8,7 @@
 #ifndef PG_WORKER_H
 #define PG_WORKER_H
 
+#include "lua/pg_lua_http.h"
 #include "core/pg_shm.h"
 #include "net/pg_netif.h"
 
@@ -22,6 +23,7 @@ struct pg_worker {
 	struct pg_tcp_stack *tcp;
 	struct pg_testsvc *testsvc;
 	struct pg_lua_vm *vm;         /* the application, NULL without one */
+	struct pg_lua_http http;      /* its HTTP/1.1 server */
 	char id_prefix[16];           /* of request ids: "w<id>-" */
 };
 

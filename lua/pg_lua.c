@@ -120,6 +120,18 @@ failed:
 }
 
 void
+pg_lua_vm_shutdown(struct pg_lua_vm *vm, const char *signal)
+{
+	lua_State *L = vm->L;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, vm->host_ref);
+	lua_getfield(L, -1, "shutdown");
+	lua_pushstring(L, signal);
+	if (lua_pcall(L, 1, 0, 0) != 0)
+		pg_log_err(0, "lua: host.shutdown: %s", lua_tostring(L, -1));
+	lua_settop(L, 0);
+}
+
+void
 pg_lua_vm_put(struct pg_lua_vm *vm)
 {
 	if (vm == NULL || --vm->refs > 0)

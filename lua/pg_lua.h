@@ -21,6 +21,7 @@ struct pg_lua_vm {
 	int host_ref;                /* and of perigee.host */
 	unsigned refs;               /* the worker's own + requests in flight */
 	uint64_t generation;         /* the reload generation it was built for */
+	int timers;                  /* host.run has timers pending */
 };
 
 /*
@@ -42,5 +43,8 @@ pg_lua_vm_hold(struct pg_lua_vm *vm)
 }
 
 void pg_lua_vm_put(struct pg_lua_vm *vm);
+
+/* The app's timers fire once more with signal ("reloading", "stopping"). */
+void pg_lua_vm_shutdown(struct pg_lua_vm *vm, const char *signal);
 
 #endif

@@ -1,0 +1,149 @@
+-- perigee.ffi_transport -- the transport of a request served by the C
+-- worker (lua/pg_lua_http.c), through LuaJIT FFI: the request head is read
+-- from the C message without copying until Lua asks, the body and the
+-- response go straight to the HTTP/1.1 connection. Lua never holds an
+-- mbuf. The interface is the one perigee.host expects (docs/lua-api.md,
+-- "Host interface"); perigee.test's transport is its in-process twin.
+local ffi = require("ffi")
+local runtime = require("perigee.runtime")
+local host = require("perigee.host")
+
+ffi.cdef[[
+struct pg_lua_req;
+int pg_lua_ffi_head(struct pg_lua_req *r, int what, const char **p,
+                    uint32_t *len);
+int pg_lua_ffi_nheaders(struct pg_lua_req *r);
+int pg_lua_ffi_header(struct pg_lua_req *r, int i, const char **n,
+                      uint32_t *nl, const char **v, uint32_t *vl);
+int pg_lua_ffi_remote(struct pg_lua_req *r, char *addr, uint32_t len);
+int pg_lua_ffi_body_read(struct pg_lua_req *r, char *buf, uint32_t len);
+int pg_lua_ffi_respond(struct pg_lua_req *r, int status, int n,
+                       const char **names, const uint32_t *nlens,
+                       const char **values, const uint32_t *vlens,
+                       int64_t clen, int end, const char **err);
+int pg_lua_ffi_write(struct pg_lua_req *r, const char *buf, uint32_t len,
+                     int last);
+void pg_lua_ffi_wait(struct pg_lua_req *r, int task);
+void pg_lua_ffi_abort(struct pg_lua_req *r);
+]]
+
+local C = ffi.C
+local M = {}
+
+local HEAD_METHOD, HEAD_TARGET, HEAD_VERSION = 0, 1, 2
+-- Framing is the connection's business: these never go through.
+local FRAMING = { ["content-length"] = true, ["transfer-encoding"] = true,
+                  ["connection"] = true }
+
+local sp, lp = ffi.new("const char *[1]"), ffi.new("uint32_t[1]")
+local vp, vlp = ffi.new("const char *[1]"), ffi.new("uint32_t[1]")
+local errp = ffi.new("const char *[1]")
+local BUF = 16384
+local buf = ffi.new("char[?]", BUF)
+local addr = ffi.new("char[64]")
+
+local function head(r, what)
+  if C.pg_lua_ffi_head(r, what, sp, lp) ~= 0 then return nil end
+  return ffi.string(sp[0], lp[0])
+end
+
+local T = {}
+T.__index = T
+
+-- Suspend the current task until C wakes it (body data, drained window).
+local function wait(self)
+  local s = runtime.sched
+  C.pg_lua_ffi_wait(self.r, s:current().id)
+  s:suspend()
+end
+
+function T:headers()
+  if self.list then return self.list end
+  local list = {}
+  for i = 0, C.pg_lua_ffi_nheaders(self.r) - 1 do
+    C.pg_lua_ffi_header(self.r, i, sp, lp, vp, vlp)
+    list[#list + 1] = { ffi.string(sp[0], lp[0]), ffi.string(vp[0], vlp[0]) }
+  end
+  self.list = list
+  return list
+end
+
+function T:read_body(max)
+  while true do
+    local n = C.pg_lua_ffi_body_read(self.r, buf, math.min(max, BUF))
+    if n > 0 then return ffi.string(buf, n) end
+    if n == -1 then return nil end
+    if n == -2 then return nil, "closed" end
+    wait(self)
+  end
+end
+
+function T:send_headers(status, list)
+  local n, clen = 0, -1
+  local names = ffi.new("const char *[?]", #list)
+  local nlens = ffi.new("uint32_t[?]", #list)
+  local values = ffi.new("const char *[?]", #list)
+  local vlens = ffi.new("uint32_t[?]", #list)
+  local keep = {}                 -- the strings live until C copied them
+  for _, f in ipairs(list) do
+    local name, value = f[1], tostring(f[2])
+    local lname = name:lower()
+    if lname == "content-length" then
+      clen = tonumber(value) or -1
+    elseif not FRAMING[lname] then
+      names[n], nlens[n], values[n], vlens[n] = name, #name, value, #value
+      keep[#keep + 1] = name
+      keep[#keep + 1] = value
+      n = n + 1
+    end
+  end
+  local bodyless = self.method == "HEAD" or status == 204 or status == 304
+  local rc = C.pg_lua_ffi_respond(self.r, status, n, names, nlens, values,
+                                  vlens, clen, bodyless and 1 or 0, errp)
+  if rc == -2 then return nil, "closed" end
+  if rc ~= 0 then return nil, ffi.string(errp[0]) end
+  self.sent_end = bodyless
+  return true
+end
+
+function T:write(chunk)
+  if self.sent_end or #chunk == 0 then return true end
+  local rc = C.pg_lua_ffi_write(self.r, chunk, #chunk, 0)
+  if rc == -2 then return nil, "closed" end
+  if rc < 0 then return nil, "write failed" end
+  while rc == 1 do               -- over the high-water mark: drain first
+    wait(self)
+    rc = C.pg_lua_ffi_write(self.r, nil, 0, -1)
+    if rc == -2 then return nil, "closed" end
+  end
+  return true
+end
+
+function T:finish()
+  if self.sent_end then return true end
+  self.sent_end = true
+  local rc = C.pg_lua_ffi_write(self.r, nil, 0, 1)
+  if rc == -2 then return nil, "closed" end
+  return true
+end
+
+function T:abort()
+  C.pg_lua_ffi_abort(self.r)
+end
+
+-- serve(app, lud): called by the C worker for each request; lud is its
+-- struct pg_lua_req. Returns the task id.
+function M.serve(app, lud, done)
+  local r = ffi.cast("struct pg_lua_req *", lud)
+  local t = setmetatable({ r = r }, T)
+  t.method = head(r, HEAD_METHOD)
+  t.target = head(r, HEAD_TARGET)
+  t.version = head(r, HEAD_VERSION)
+  local n = C.pg_lua_ffi_remote(r, addr, 64)
+  t.remote_addr = ffi.string(addr)
+  t.remote_port = n
+  local task = host.serve(app, t, function(info) done(lud, info) end)
+  return task.id
+end
+
+return M

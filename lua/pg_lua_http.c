@@ -1,0 +1,334 @@
+/*
+ * HTTP requests to the Lua application: the HTTP/1.1 handler that starts
+ * a task per request in the worker's VM (perigee.ffi_transport.serve),
+ * the FFI functions that task's transport calls, and the wake-ups from the
+ * connection's events (body data, drained window, gone).
+ *
+ *   pg_h1 on_request -> pg_lua_http_request -> ffi_transport.serve (Lua)
+ *   Lua transport    -> pg_lua_ffi_* (read body, respond, write, wait)
+ *   pg_h1 on_body / on_request_end / on_writable -> host.wake(task)
+ *   pg_h1 on_close  -> host.abort(task)
+ *   task ends       -> pg_lua_http_done: the request lets go of h and vm
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include <rte_ip.h>
+
+#include "core/pg_core.h"
+#include "core/pg_log.h"
+#include "http/pg_h1.h"
+#include "lua/pg_lua.h"
+#include "lua/pg_lua_http.h"
+#include "net/pg_tcp.h"
+
+/* What Lua may queue before write() waits for the peer to drain. */
+#define PG_LUA_WRITE_HIWAT (256u << 10)
+#define PG_LUA_MAX_FIELDS  128
+
+struct pg_lua_req {
+	struct pg_h1_conn *h;        /* NULL once the connection is gone */
+	struct pg_lua_vm *vm;        /* held until the task ends */
+	struct pg_lua_http *owner;
+	int task;                    /* the host task serving it */
+	int waiting;                 /* task to wake on an event, 0: none */
+	int responded;
+};
+
+/* --- calling into the VM ------------------------------------------------- */
+
+/* host.<fn>(id) in vm; errors are logged, never raised. */
+static void
+pg_lua_host_call(struct pg_lua_vm *vm, const char *fn, int id)
+{
+	lua_State *L = vm->L;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, vm->host_ref);
+	lua_getfield(L, -1, fn);
+	lua_pushinteger(L, id);
+	if (lua_pcall(L, 1, 0, 0) != 0) {
+		pg_log_err(0, "lua: host.%s: %s", fn, lua_tostring(L, -1));
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
+
+static void
+pg_lua_wake(struct pg_lua_req *r)
+{
+	int task = r->waiting;
+	if (task == 0)
+		return;
+	r->waiting = 0;
+	pg_lua_host_call(r->vm, "wake", task);
+}
+
+/* The task is over (its on_exit): let go of the connection and the VM. */
+static int
+pg_lua_http_done(lua_State *L)
+{
+	struct pg_lua_req *r = lua_touserdata(L, 1);
+	if (r->h != NULL) {
+		if (!r->responded)
+			pg_h1_abort(r->h);
+		pg_h1_set_ctx(r->h, NULL);
+	}
+	r->owner->active--;
+	pg_lua_vm_put(r->vm);
+	free(r);
+	return 0;
+}
+
+/* --- the HTTP/1.1 handler ------------------------------------------------ */
+
+static void
+pg_lua_http_request(struct pg_h1_conn *h, struct pg_http_msg *req)
+{
+	struct pg_lua_http *lh = pg_h1_server_ctx(pg_h1_conn_server(h));
+	struct pg_lua_vm *vm = *lh->vm;
+	struct pg_lua_req *r;
+	lua_State *L;
+
+	(void)req;
+	if (vm == NULL || (r = calloc(1, sizeof(*r))) == NULL) {
+		pg_h1_abort(h);
+		return;
+	}
+	r->h = h;
+	r->vm = vm;
+	r->owner = lh;
+	pg_lua_vm_hold(vm);
+	pg_h1_set_ctx(h, r);
+	lh->active++;
+	L = vm->L;
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "perigee.ffi_transport");
+	if (lua_pcall(L, 1, 1, 0) != 0)
+		goto failed;
+	lua_getfield(L, -1, "serve");
+	lua_rawgeti(L, LUA_REGISTRYINDEX, vm->app_ref);
+	lua_pushlightuserdata(L, r);
+	lua_pushcfunction(L, pg_lua_http_done);
+	/* serve may finish the request (and free r) before it returns. */
+	if (lua_pcall(L, 3, 1, 0) != 0)
+		goto failed;
+	int task = (int)lua_tointeger(L, -1);
+	lua_pop(L, 2);
+	if (pg_h1_ctx(h) == r)
+		r->task = task;
+	return;
+failed:
+	pg_log_err(0, "lua: cannot serve a request: %s", lua_tostring(L, -1));
+	lua_settop(L, 0);
+	pg_h1_set_ctx(h, NULL);
+	pg_h1_abort(h);
+	lh->active--;
+	pg_lua_vm_put(vm);
+	free(r);
+}
+
+static void
+pg_lua_http_event(struct pg_h1_conn *h)
+{
+	struct pg_lua_req *r = pg_h1_ctx(h);
+	if (r != NULL)
+		pg_lua_wake(r);
+}
+
+static void
+pg_lua_http_close(struct pg_h1_conn *h)
+{
+	struct pg_lua_req *r = pg_h1_ctx(h);
+	if (r == NULL)
+		return;
+	r->h = NULL;
+	r->waiting = 0;
+	pg_lua_host_call(r->vm, "abort", r->task);
+}
+
+static const struct pg_h1_handler pg_lua_http_handler = {
+	.on_request = pg_lua_http_request,
+	.on_body = pg_lua_http_event,
+	.on_request_end = pg_lua_http_event,
+	.on_writable = pg_lua_http_event,
+	.on_close = pg_lua_http_close,
+};
+
+/* --- FFI (called by perigee.ffi_transport) -------------------------------- */
+
+int
+pg_lua_ffi_head(struct pg_lua_req *r, int what, const char **p, uint32_t *len)
+{
+	static const char *const versions[] = { "1.0", "1.1", "2" };
+	if (r->h == NULL)
+		return -1;
+	struct pg_http_msg *m = pg_h1_request(r->h);
+	struct pg_http_str s = what == 0 ? m->method_name : m->target;
+	if (what == 2) {
+		const char *v = versions[m->version == 10 ? 0
+					 : m->version == 20 ? 2 : 1];
+		s = (struct pg_http_str){ v, (uint32_t)strlen(v) };
+	}
+	*p = s.ptr;
+	*len = s.len;
+	return 0;
+}
+
+int
+pg_lua_ffi_nheaders(struct pg_lua_req *r)
+{
+	return r->h == NULL ? 0 : pg_h1_request(r->h)->nheaders;
+}
+
+int
+pg_lua_ffi_header(struct pg_lua_req *r, int i, const char **n, uint32_t *nl,
+		  const char **v, uint32_t *vl)
+{
+	if (r->h == NULL || i < 0 || i >= pg_h1_request(r->h)->nheaders)
+		return -1;
+	const struct pg_http_field *f = &pg_h1_request(r->h)->fields[i];
+	*n = f->name.ptr;
+	*nl = f->name.len;
+	*v = f->value.ptr;
+	*vl = f->value.len;
+	return 0;
+}
+
+/* The peer's address into addr; returns its port. */
+int
+pg_lua_ffi_remote(struct pg_lua_req *r, char *addr, uint32_t len)
+{
+	uint32_t ip = 0;
+	uint16_t port = 0;
+	if (r->h != NULL)
+		pg_tcp_endpoints(pg_h1_tcp(r->h), NULL, NULL, &ip, &port);
+	const uint8_t *b = (const uint8_t *)&ip;
+	snprintf(addr, len, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+	return port;
+}
+
+/* Bytes read (> 0), 0: none yet (wait), -1: the body is over, -2: gone. */
+int
+pg_lua_ffi_body_read(struct pg_lua_req *r, char *buf, uint32_t len)
+{
+	if (r->h == NULL)
+		return -2;
+	uint32_t n = pg_h1_body_read(r->h, buf, len);
+	if (n > 0)
+		return (int)n;
+	return pg_h1_body_done(r->h) ? -1 : 0;
+}
+
+/* 0, -1 with *err, -2 when the connection is gone. */
+int
+pg_lua_ffi_respond(struct pg_lua_req *r, int status, int n,
+		   const char **names, const uint32_t *nlens,
+		   const char **values, const uint32_t *vlens, int64_t clen,
+		   int end, const char **err)
+{
+	struct pg_http_field fields[PG_LUA_MAX_FIELDS];
+	if (r->h == NULL)
+		return -2;
+	if (n < 0 || n > PG_LUA_MAX_FIELDS) {
+		*err = "too many response header fields";
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		fields[i] = (struct pg_http_field){
+			{ names[i], nlens[i] }, { values[i], vlens[i] } };
+	struct pg_http_msg resp = { .status = (uint16_t)status,
+				    .fields = fields, .nheaders = (uint16_t)n,
+				    .max_fields = (uint16_t)n };
+	if (pg_h1_respond(r->h, &resp, end ? 0 : clen, end ? PG_H1_END : 0,
+			  err) != PG_OK)
+		return -1;
+	r->responded = 1;
+	return 0;
+}
+
+/*
+ * Queue len bytes (last: the body ends; -1: only ask whether the peer has
+ * drained). 0: go on, 1: wait for the peer to drain, -2: gone, -1: error.
+ */
+int
+pg_lua_ffi_write(struct pg_lua_req *r, const char *buf, uint32_t len,
+		 int last)
+{
+	if (r->h == NULL)
+		return -2;
+	if (last >= 0 && (len > 0 || last)
+	    && pg_h1_write(r->h, buf, len, last) != PG_OK)
+		return -1;
+	return pg_h1_queued(r->h) > PG_LUA_WRITE_HIWAT ? 1 : 0;
+}
+
+void
+pg_lua_ffi_wait(struct pg_lua_req *r, int task)
+{
+	r->waiting = task;
+}
+
+void
+pg_lua_ffi_abort(struct pg_lua_req *r)
+{
+	if (r->h != NULL)
+		pg_h1_abort(r->h);
+}
+
+/* --- the worker's side ----------------------------------------------------- */
+
+int
+pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
+		  struct pg_tcp_stack *tcp, const uint16_t *ports,
+		  unsigned nports, struct pg_lua_vm **vm,
+		  struct pg_http_stats *stats, const char **err)
+{
+	struct pg_h1_conf conf;
+
+	memset(lh, 0, sizeof(*lh));
+	lh->vm = vm;
+	pg_h1_conf_default(&conf);
+	lh->srv = pg_h1_server_create(nif, &conf, &pg_lua_http_handler, lh,
+				      stats, err);
+	if (lh->srv == NULL)
+		return PG_ERROR;
+	for (unsigned i = 0; i < nports; i++)
+		if (pg_h1_listen(lh->srv, tcp, ports[i], err) != PG_OK) {
+			pg_h1_server_destroy(lh->srv);
+			lh->srv = NULL;
+			return PG_ERROR;
+		}
+	return PG_OK;
+}
+
+unsigned
+pg_lua_http_poll(struct pg_lua_http *lh)
+{
+	unsigned n = 0;
+	if (lh->srv == NULL)
+		return 0;
+	n += pg_h1_server_poll(lh->srv);
+	/* Timers and tasks of the VM (sleep, timeouts): host.run(). */
+	struct pg_lua_vm *vm = *lh->vm;
+	if (vm != NULL && (lh->active > 0 || vm->timers)) {
+		lua_State *L = vm->L;
+		lua_rawgeti(L, LUA_REGISTRYINDEX, vm->host_ref);
+		lua_getfield(L, -1, "run");
+		if (lua_pcall(L, 0, 1, 0) != 0)
+			pg_log_err(0, "lua: host.run: %s", lua_tostring(L, -1));
+		else
+			vm->timers = !lua_isnil(L, -1);
+		lua_settop(L, 0);
+	}
+	return n;
+}
+
+void
+pg_lua_http_stop(struct pg_lua_http *lh)
+{
+	if (lh->srv != NULL)
+		pg_h1_server_destroy(lh->srv);
+	lh->srv = NULL;
+}

@@ -1,0 +1,37 @@
+/*
+ * HTTP/1.1 requests served by the Lua application of the worker (see
+ * pg_lua_http.c for the call chain). The FFI functions the Lua transport
+ * calls (pg_lua_ffi_*) are exported by the binary, not declared here.
+ */
+#ifndef PG_LUA_HTTP_H
+#define PG_LUA_HTTP_H
+
+#include <stdint.h>
+
+struct pg_netif;
+struct pg_tcp_stack;
+struct pg_h1_server;
+struct pg_http_stats;
+struct pg_lua_vm;
+
+struct pg_lua_http {
+	struct pg_h1_server *srv;
+	struct pg_lua_vm **vm;       /* the worker's current VM (reloads) */
+	unsigned active;             /* requests in flight, every VM */
+};
+
+/*
+ * Serve HTTP/1.1 on ports of tcp with the application in *vm (followed
+ * across reloads). PG_OK or PG_ERROR with *err.
+ */
+int pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
+		      struct pg_tcp_stack *tcp, const uint16_t *ports,
+		      unsigned nports, struct pg_lua_vm **vm,
+		      struct pg_http_stats *stats, const char **err);
+
+/* Connection timers and the VM's tasks; once per loop pass. */
+unsigned pg_lua_http_poll(struct pg_lua_http *lh);
+
+void pg_lua_http_stop(struct pg_lua_http *lh);
+
+#endif

@@ -1,0 +1,128 @@
+# HTTP/1.1 served by the Lua application on the real server: routing,
+# parameters, JSON, middleware, errors, request bodies, keep-alive and
+# pipelining, strict parsing. (Perigee::HttpTest: one block per request.)
+use v5.36;
+use lib 'tests/lib';
+use Perigee::HttpTest;
+
+Perigee::HttpTest::run();
+
+__DATA__
+
+=== TEST 1: hello
+--- app
+local app = require("perigee").app()
+app:get("/hello", function(req, res) return res:send("hello, world\n") end)
+return app
+--- request
+GET /hello
+--- error_code: 200
+--- response_headers
+Content-Length: 13
+--- response_body
+hello, world
+--- no_error_log
+[error]
+
+=== TEST 2: route parameters and JSON
+--- app
+local app = require("perigee").app()
+app:get("/users/:id", function(req, res)
+  return res:json({ id = req.params.id, q = req.query.q })
+end)
+return app
+--- request
+GET /users/42?q=x
+--- error_code: 200
+--- response_headers
+Content-Type: application/json
+--- response_body_like
+^\{"(id":"42","q":"x"|q":"x","id":"42")\}$
+
+=== TEST 3: middleware refuses without the token
+--- app
+local app = require("perigee").app()
+app:use(function(req, res, next)
+  if req.headers.authorization ~= "Bearer s3cret" then
+    return res:status(401):send("no\n")
+  end
+  return next()
+end)
+app:get("/private", function(req, res) return res:send("yes\n") end)
+return app
+--- request
+GET /private
+--- error_code: 401
+--- response_body
+no
+
+=== TEST 4: middleware lets the token through
+--- app
+local app = require("perigee").app()
+app:use(function(req, res, next)
+  if req.headers.authorization ~= "Bearer s3cret" then
+    return res:status(401):send("no\n")
+  end
+  return next()
+end)
+app:get("/private", function(req, res) return res:send("yes\n") end)
+return app
+--- request
+GET /private
+--- more_headers
+Authorization: Bearer s3cret
+--- error_code: 200
+--- response_body
+yes
+
+=== TEST 5: a Lua error is a 500 with the request id, logged
+--- app
+local app = require("perigee").app()
+app:get("/boom", function(req, res) error("kaboom") end)
+return app
+--- request
+GET /boom
+--- error_code: 500
+--- response_body_like
+w\d-
+--- error_log
+kaboom
+
+=== TEST 6: request body echoed
+--- app
+local app = require("perigee").app()
+app:post("/echo", function(req, res) return res:send(req:body()) end)
+return app
+--- request
+POST /echo
+some body bytes
+--- error_code: 200
+--- response_body
+some body bytes
+
+=== TEST 7: unknown route
+--- request
+GET /nowhere
+--- error_code: 404
+
+=== TEST 8: two pipelined requests answered in order
+--- app
+local app = require("perigee").app()
+app:get("/a", function(req, res) return res:send("A") end)
+app:get("/b", function(req, res) return res:send("B") end)
+return app
+--- raw_request eval
+"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+--- error_code: 200
+--- raw_response_like
+\r\n\r\nA.*HTTP/1.1 200 .*\r\n\r\nB$
+
+=== TEST 9: Content-Length with Transfer-Encoding is refused
+--- raw_request eval
+"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+--- error_code: 400
+
+=== TEST 10: a missing Host is refused
+--- raw_request eval
+"GET /hello HTTP/1.1\r\n\r\n"
+--- error_code: 400
