@@ -14,7 +14,9 @@ return {
     gateway = "198.18.0.1",
     mtu = 1500,
   },
-  listen = { 80 },
+  listen = { 8080 },                     -- HTTP/1.1 ports
+  app = "hello/app.lua",                 -- the Lua application (relative
+                                         -- to this file)
   log = { level = "info", file = "stderr" },
   hugepages = 256,                       -- MB of 2 MB hugepages
 }

@@ -935,7 +935,10 @@ pg_tcp_ack_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 				pg_tcp_conn_release(c);
 				return 1;
 			}
-		} else if (c->cb->on_connected != NULL) {
+		} else if (c->cb->on_connected != NULL
+			   && !(c->flags & PG_TCPF_ORPHAN)) {
+			/* (An application that closed during a simultaneous
+			 * open has let go: no callback.) */
 			c->cb->on_connected(c);
 		}
 		if (c->flags & PG_TCPF_DEAD)

@@ -297,7 +297,6 @@ void pg_tcp_sack_output(struct pg_tcp_conn *c);
 
 /* --- pg_tcp_isn.c ------------------------------------------------------- */
 
-uint64_t pg_tcp_siphash(const uint64_t key[2], const void *data, size_t len);
 uint32_t pg_tcp_isn(struct pg_tcp_stack *s, uint32_t laddr, uint16_t lport,
 		    uint32_t raddr, uint16_t rport);
 uint32_t pg_tcp_cookie_make(struct pg_tcp_stack *s, uint32_t laddr,
