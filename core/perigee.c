@@ -93,7 +93,7 @@ main(int argc, char **argv)
 	}
 	if ((strcmp(cmd, "check") == 0 || strcmp(cmd, "start") == 0)
 	    && cfg.app[0] != '\0') {
-		struct pg_lua_vm *vm = pg_lua_vm_open(cfg.app, "check", err,
+		struct pg_lua_vm *vm = pg_lua_vm_open(cfg.app, "check", 0, err,
 						      sizeof(err));
 		if (vm == NULL) {
 			fprintf(stderr, "perigee: the application does not load: "

@@ -189,7 +189,7 @@ pg_worker_reload(struct pg_worker *w, uint64_t gen)
 	err[0] = '\0';
 	if (app[0] != '\0') {
 		/* A fresh VM; the old one serves on until it is released. */
-		struct pg_lua_vm *vm = pg_lua_vm_open(app, w->id_prefix, err,
+		struct pg_lua_vm *vm = pg_lua_vm_open(app, w->id_prefix, 1, err,
 					sizeof(w->self->reload_error));
 		if (vm != NULL) {
 			vm->generation = gen;
@@ -229,7 +229,7 @@ pg_worker_run(struct pg_worker *w)
 	if (w->shm->cfg.app[0] != '\0') {
 		char lerr[256];
 		snprintf(w->id_prefix, sizeof(w->id_prefix), "w%u-", w->id);
-		w->vm = pg_lua_vm_open(w->shm->cfg.app, w->id_prefix, lerr,
+		w->vm = pg_lua_vm_open(w->shm->cfg.app, w->id_prefix, 1, lerr,
 				       sizeof(lerr));
 		if (w->vm == NULL) {
 			pg_log_err(0, "worker %u: the application does not "

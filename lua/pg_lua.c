@@ -57,9 +57,31 @@ pg_lua_log(lua_State *L)
 	return 0;
 }
 
+/*
+ * The shared-dictionary backend: the C dictionaries through FFI in a
+ * worker (they exist only once the primary made them), an in-process one
+ * where there are none (`perigee check`). Left on the stack.
+ */
+static int
+pg_lua_shared_backend(lua_State *L, int server)
+{
+	lua_getglobal(L, "require");
+	lua_pushstring(L, server ? "perigee.shared.ffi" : "perigee.shared.memory");
+	if (lua_pcall(L, 1, 1, 0) != 0)
+		return -1;
+	if (server)
+		return 0;
+	lua_getfield(L, -1, "new");
+	lua_remove(L, -2);
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, pg_lua_now);
+	lua_setfield(L, -2, "now");
+	return lua_pcall(L, 1, 1, 0) != 0 ? -1 : 0;
+}
+
 /* perigee.host, initialised; left on the stack. */
 static int
-pg_lua_host_init(lua_State *L, const char *id_prefix)
+pg_lua_host_init(lua_State *L, const char *id_prefix, int server)
 {
 	lua_getglobal(L, "require");
 	lua_pushliteral(L, "perigee.host");
@@ -73,14 +95,17 @@ pg_lua_host_init(lua_State *L, const char *id_prefix)
 	lua_setfield(L, -2, "log");
 	lua_pushstring(L, id_prefix);
 	lua_setfield(L, -2, "id_prefix");
+	if (pg_lua_shared_backend(L, server) != 0)
+		return -1;
+	lua_setfield(L, -2, "shared_backend");
 	if (lua_pcall(L, 1, 0, 0) != 0)
 		return -1;
 	return 0;
 }
 
 struct pg_lua_vm *
-pg_lua_vm_open(const char *app, const char *id_prefix, char *err,
-	       size_t errlen)
+pg_lua_vm_open(const char *app, const char *id_prefix, int server,
+	       char *err, size_t errlen)
 {
 	struct pg_lua_vm *vm = calloc(1, sizeof(*vm));
 	if (vm == NULL) {
@@ -96,7 +121,7 @@ pg_lua_vm_open(const char *app, const char *id_prefix, char *err,
 	lua_State *L = vm->L;
 	luaL_openlibs(L);
 	pg_lua_set_path(L, app);
-	if (pg_lua_host_init(L, id_prefix) != 0) {
+	if (pg_lua_host_init(L, id_prefix, server) != 0) {
 		snprintf(err, errlen, "the Perigee Lua framework: %s",
 			 lua_tostring(L, -1));
 		goto failed;

@@ -29,11 +29,12 @@ struct pg_lua_vm {
  * ids start with id_prefix) and the application file app loaded. Module
  * search path: the app's directory, $PERIGEE_LUA_PATH (a Lua path pattern
  * list, for running from a source tree), then the installed modules
- * (PG_LUA_DIR). NULL on failure, with what went wrong (Lua's message,
- * naming file and line) in err.
+ * (PG_LUA_DIR). server: shared dictionaries are the primary's (in a
+ * worker), else in-process stand-ins (`perigee check`). NULL on failure,
+ * with what went wrong (Lua's message, naming file and line) in err.
  */
 struct pg_lua_vm *pg_lua_vm_open(const char *app, const char *id_prefix,
-				 char *err, size_t errlen);
+				 int server, char *err, size_t errlen);
 
 /* Take or drop a reference; the last one closes the VM. */
 static inline void

@@ -22,6 +22,8 @@ is($s->{more_headers}{value}, "X-A: 1\nX-B: 2\n", 'trailing blank lines dropped'
 ok($b[1]{sections}{ONLY}, 'ONLY marker');
 is_deeply($b[1]{sections}{raw_request}{mods}, ['eval'], 'eval modifier');
 ok($b[2]{sections}{SKIP}, 'SKIP marker');
+is($b[2]{sections}{response_body}{value}, '2 words here',
+   'an inline value keeps every word');
 done_testing;
 
 __DATA__
@@ -51,3 +53,4 @@ hi
 --- SKIP
 --- request
 GET /
+--- response_body: 2 words here

@@ -58,8 +58,13 @@ sub parse_blocks($text) {
 			 sections => {});
 		my $cur;
 		for my $line (split /\n/, $chunk, -1) {
-			if ($line =~ /^--- (\w+)(?::\s*(.*?))?((?:\s+\w+)*)\s*$/) {
-				my ($name, $inline, $mods) = ($1, $2, $3);
+			my ($name, $inline, $mods);
+			if ($line =~ /^--- (\w+):\s*(.*?)\s*$/) {
+				($name, $inline) = ($1, $2);   # all of it: the value
+			} elsif ($line =~ /^--- (\w+)((?:\s+\w+)*)\s*$/) {
+				($name, $mods) = ($1, $2);
+			}
+			if (defined $name) {
 				$cur = $b{sections}{$name} = {
 					value => $inline // '',
 					mods => [split ' ', $mods // ''],
