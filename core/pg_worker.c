@@ -193,8 +193,10 @@ pg_worker_reload(struct pg_worker *w, uint64_t gen)
 					sizeof(w->self->reload_error));
 		if (vm != NULL) {
 			vm->generation = gen;
-			if (w->vm != NULL)
+			if (w->vm != NULL) {
 				pg_lua_vm_shutdown(w->vm, "reloading");
+				pg_lua_http_retire(&w->http, w->vm);
+			}
 			pg_lua_vm_put(w->vm);
 			w->vm = vm;
 		}

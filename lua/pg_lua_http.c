@@ -303,6 +303,52 @@ pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
 	return PG_OK;
 }
 
+/* host.<fn>() -> its first result as a number (0 on error or nil). */
+static double
+pg_lua_host_number(struct pg_lua_vm *vm, const char *fn, int *isnil)
+{
+	lua_State *L = vm->L;
+	double v = 0;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, vm->host_ref);
+	lua_getfield(L, -1, fn);
+	if (lua_pcall(L, 0, 1, 0) != 0) {
+		pg_log_err(0, "lua: host.%s: %s", fn, lua_tostring(L, -1));
+		*isnil = 1;
+	} else {
+		*isnil = lua_isnil(L, -1);
+		v = lua_tonumber(L, -1);
+	}
+	lua_settop(L, 0);
+	return v;
+}
+
+/* Timers and tasks of a VM (sleeps, timeouts): host.run(). */
+static void
+pg_lua_http_run(struct pg_lua_vm *vm)
+{
+	int none;
+	pg_lua_host_number(vm, "run", &none);
+	vm->timers = !none;
+}
+
+void
+pg_lua_http_retire(struct pg_lua_http *lh, struct pg_lua_vm *vm)
+{
+	int none;
+	if (lh->srv == NULL || pg_lua_host_number(vm, "busy", &none) == 0)
+		return;
+	if (lh->nretired == PG_LUA_RETIRED_MAX) {
+		pg_log_warn(0, "lua: %u reloads still finishing requests: the "
+			    "timers of the oldest no longer run", lh->nretired);
+		pg_lua_vm_put(lh->retired[0]);
+		memmove(lh->retired, lh->retired + 1,
+			(lh->nretired - 1) * sizeof(lh->retired[0]));
+		lh->nretired--;
+	}
+	pg_lua_vm_hold(vm);
+	lh->retired[lh->nretired++] = vm;
+}
+
 unsigned
 pg_lua_http_poll(struct pg_lua_http *lh)
 {
@@ -310,17 +356,18 @@ pg_lua_http_poll(struct pg_lua_http *lh)
 	if (lh->srv == NULL)
 		return 0;
 	n += pg_h1_server_poll(lh->srv);
-	/* Timers and tasks of the VM (sleep, timeouts): host.run(). */
 	struct pg_lua_vm *vm = *lh->vm;
-	if (vm != NULL && (lh->active > 0 || vm->timers)) {
-		lua_State *L = vm->L;
-		lua_rawgeti(L, LUA_REGISTRYINDEX, vm->host_ref);
-		lua_getfield(L, -1, "run");
-		if (lua_pcall(L, 0, 1, 0) != 0)
-			pg_log_err(0, "lua: host.run: %s", lua_tostring(L, -1));
-		else
-			vm->timers = !lua_isnil(L, -1);
-		lua_settop(L, 0);
+	if (vm != NULL && (lh->active > 0 || vm->timers))
+		pg_lua_http_run(vm);
+	for (unsigned i = 0; i < lh->nretired;) {
+		int none;
+		pg_lua_http_run(lh->retired[i]);
+		if (pg_lua_host_number(lh->retired[i], "busy", &none) > 0) {
+			i++;
+			continue;
+		}
+		pg_lua_vm_put(lh->retired[i]);
+		lh->retired[i] = lh->retired[--lh->nretired];
 	}
 	return n;
 }
@@ -331,4 +378,6 @@ pg_lua_http_stop(struct pg_lua_http *lh)
 	if (lh->srv != NULL)
 		pg_h1_server_destroy(lh->srv);
 	lh->srv = NULL;
+	while (lh->nretired > 0)
+		pg_lua_vm_put(lh->retired[--lh->nretired]);
 }

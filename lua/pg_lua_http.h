@@ -14,10 +14,16 @@ struct pg_h1_server;
 struct pg_http_stats;
 struct pg_lua_vm;
 
+#define PG_LUA_RETIRED_MAX 8
+
 struct pg_lua_http {
 	struct pg_h1_server *srv;
 	struct pg_lua_vm **vm;       /* the worker's current VM (reloads) */
 	unsigned active;             /* requests in flight, every VM */
+	/* VMs replaced by a reload whose tasks are still running: their
+	 * timers are driven until the last task ends. */
+	struct pg_lua_vm *retired[PG_LUA_RETIRED_MAX];
+	unsigned nretired;
 };
 
 /*
@@ -29,7 +35,13 @@ int pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
 		      unsigned nports, struct pg_lua_vm **vm,
 		      struct pg_http_stats *stats, const char **err);
 
-/* Connection timers and the VM's tasks; once per loop pass. */
+/*
+ * A reload replaced vm: keep driving its tasks (sleeps, timeouts) until
+ * they are done. The caller keeps its own reference to drop.
+ */
+void pg_lua_http_retire(struct pg_lua_http *lh, struct pg_lua_vm *vm);
+
+/* Connection timers and the VMs' tasks; once per loop pass. */
 unsigned pg_lua_http_poll(struct pg_lua_http *lh);
 
 void pg_lua_http_stop(struct pg_lua_http *lh);
