@@ -15,6 +15,7 @@ sub write_app($version) {
 local perigee = require("perigee")
 local app = perigee.app()
 app:get("/slow", function(req, res)
+  perigee.log("info", "slow request begins on $version")
   perigee.sleep(1.5)
   return res:send("slow $version")
 end)
@@ -35,9 +36,12 @@ my $r = $lab->ns_exec({ timeout => 10 }, 'curl', '-sS', curl('/now'));
 is($r->{out}, 'now v1', 'v1 serves');
 
 # Several slow requests so that both workers hold one.
+my $mark = $lab->log_mark;
 my @slow = map { $lab->ns_spawn('curl', '-sS', '-m', '10', curl('/slow')) }
 	1 .. 4;
-sleep 0.5;
+ok(Perigee::Test::wait_for(sub {
+	$lab->log_grep(qr/slow request begins on v1/, $mark) == 4 }, 5),
+   'the four slow requests run on v1');
 write_app('v2');
 $r = $lab->perigee('reload');
 is($r->{rc}, 0, 'reload while the slow requests sleep') or diag($r->{out});
