@@ -55,7 +55,10 @@ pg_control_read_line(int fd, char *buf, size_t len)
 	size_t n = 0;
 	while (n + 1 < len) {
 		struct pollfd p = { fd, POLLIN, 0 };
-		if (poll(&p, 1, PG_CONTROL_TIMEOUT_MS) <= 0)
+		int ready = poll(&p, 1, PG_CONTROL_TIMEOUT_MS);
+		if (ready < 0 && errno == EINTR)
+			continue;       /* a signal for another purpose: go on */
+		if (ready <= 0)
 			return -1;
 		ssize_t r = read(fd, buf + n, len - 1 - n);
 		if (r < 0 && errno == EINTR)
@@ -91,7 +94,10 @@ pg_control_reply(int fd, const char *text, size_t len)
 {
 	while (len > 0) {
 		struct pollfd p = { fd, POLLOUT, 0 };
-		if (poll(&p, 1, PG_CONTROL_TIMEOUT_MS) <= 0)
+		int ready = poll(&p, 1, PG_CONTROL_TIMEOUT_MS);
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0)
 			break;
 		ssize_t w = write(fd, text, len);
 		if (w < 0 && errno == EINTR)

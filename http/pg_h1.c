@@ -1295,9 +1295,7 @@ pg_h1_response_done(struct pg_h1_conn *h)
 {
 	h->flags = (uint16_t)((h->flags & ~PG_H1F_APP) | PG_H1F_RESP_DONE);
 	PG_H1_COUNT(h, responses);
-	if ((h->flags & (PG_H1F_CLOSE | PG_H1F_UPGRADE))
-	    || (h->srv->conf.max_requests != 0
-		&& h->requests + 1 >= h->srv->conf.max_requests)) {
+	if (h->flags & (PG_H1F_CLOSE | PG_H1F_UPGRADE)) {
 		pg_h1_linger(h);
 		return;
 	}
@@ -1345,6 +1343,11 @@ pg_h1_respond(struct pg_h1_conn *h, const struct pg_http_msg *resp,
 	    && pg_http_list_has(v, "close"))
 		h->flags |= PG_H1F_CLOSE;
 	if (!(req->flags & PG_HTTP_F_KEEP_ALIVE))
+		h->flags |= PG_H1F_CLOSE;
+	/* The last request a connection may carry says so in its answer
+	 * (closing after a keep-alive answer reads as an error to clients). */
+	if (h->srv->conf.max_requests != 0
+	    && h->requests + 1 >= h->srv->conf.max_requests)
 		h->flags |= PG_H1F_CLOSE;
 	/* The client may still hold back a body we never asked for. */
 	if ((req->flags & PG_HTTP_F_EXPECT_CONTINUE)
