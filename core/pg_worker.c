@@ -247,7 +247,8 @@ pg_worker_run(struct pg_worker *w)
 	if (w->vm != NULL && w->shm->cfg.nlisten > 0) {
 		rc = pg_lua_http_start(&w->http, &w->nif, w->tcp,
 				       w->shm->cfg.listen, w->shm->cfg.nlisten,
-				       &w->vm, &w->self->stats.http, &err);
+				       &w->shm->cfg.http, &w->vm,
+				       &w->self->stats.http, &err);
 		if (rc != PG_OK) {
 			pg_log_err(0, "worker %u: cannot serve HTTP: %s",
 				   w->id, err);

@@ -1105,7 +1105,7 @@ pg_h1_server_create(struct pg_netif *nif, const struct pg_h1_conf *conf,
 	}
 	if (conf->arena_size < fields + 256) {
 		*err = "http arena_size too small for max_headers fields "
-		       "(each takes 16 bytes): raise arena_size";
+		       "(32 bytes each, plus 256): raise arena_size";
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));

@@ -282,15 +282,13 @@ pg_lua_ffi_abort(struct pg_lua_req *r)
 int
 pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
 		  struct pg_tcp_stack *tcp, const uint16_t *ports,
-		  unsigned nports, struct pg_lua_vm **vm,
-		  struct pg_http_stats *stats, const char **err)
+		  unsigned nports, const struct pg_h1_conf *conf,
+		  struct pg_lua_vm **vm, struct pg_http_stats *stats,
+		  const char **err)
 {
-	struct pg_h1_conf conf;
-
 	memset(lh, 0, sizeof(*lh));
 	lh->vm = vm;
-	pg_h1_conf_default(&conf);
-	lh->srv = pg_h1_server_create(nif, &conf, &pg_lua_http_handler, lh,
+	lh->srv = pg_h1_server_create(nif, conf, &pg_lua_http_handler, lh,
 				      stats, err);
 	if (lh->srv == NULL)
 		return PG_ERROR;
