@@ -187,11 +187,11 @@ sub _merge($base, $over) {
 # --- status arithmetic ------------------------------------------------------
 
 # Sum of a worker field over the workers of a status; "drops.NAME" reads a
-# drop counter, "tcp.NAME" a TCP one.
+# drop counter, "tcp.NAME" a TCP one, "http.NAME" an HTTP one.
 sub total($st, $field) {
 	my $sum = 0;
 	for my $w (@{ $st->{workers} }) {
-		my $v = $field =~ /\A(drops|tcp)\.(.+)\z/ ? $w->{$1}{$2}
+		my $v = $field =~ /\A(drops|tcp|http)\.(.+)\z/ ? $w->{$1}{$2}
 			: $w->{$field};
 		croak "status has no worker field '$field'" unless defined $v;
 		$sum += $v;
@@ -200,11 +200,11 @@ sub total($st, $field) {
 }
 
 # The counters of one worker of a status, drops as "drops.NAME", TCP's as
-# "tcp.NAME".
+# "tcp.NAME", HTTP's as "http.NAME".
 sub _counters($w) {
 	my %c;
 	for my $k (keys %$w) {
-		if ($k eq 'drops' || $k eq 'tcp') {
+		if ($k eq 'drops' || $k eq 'tcp' || $k eq 'http') {
 			$c{"$k.$_"} = $w->{$k}{$_} for keys %{ $w->{$k} };
 		} elsif ($k =~ /_(?:pkts|bytes|in|out|echo|dup|reorder)\z|\Areloads\z/) {
 			$c{$k} = $w->{$k};
