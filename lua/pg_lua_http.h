@@ -12,6 +12,7 @@ struct pg_netif;
 struct pg_tcp_stack;
 struct pg_h1_server;
 struct pg_h1_conf;
+struct pg_http_log;
 struct pg_http_stats;
 struct pg_lua_vm;
 
@@ -19,18 +20,19 @@ struct pg_lua_http {
 	struct pg_h1_server *srv;
 	struct pg_lua_vm **vm;       /* the worker's current VM (reloads) */
 	unsigned active;             /* requests in flight, every VM */
+	struct pg_http_log *log;     /* the access log, NULL: off */
 };
 
 /*
  * Serve HTTP/1.1 on ports of tcp with the limits of conf (copied) and the
- * application in *vm (followed across reloads). PG_OK or PG_ERROR with
- * *err.
+ * application in *vm (followed across reloads); each response is a line
+ * of log (borrowed; NULL: no access log). PG_OK or PG_ERROR with *err.
  */
 int pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
 		      struct pg_tcp_stack *tcp, const uint16_t *ports,
 		      unsigned nports, const struct pg_h1_conf *conf,
-		      struct pg_lua_vm **vm, struct pg_http_stats *stats,
-		      const char **err);
+		      struct pg_http_log *log, struct pg_lua_vm **vm,
+		      struct pg_http_stats *stats, const char **err);
 
 /* Connection timers and the VM's tasks; once per loop pass. */
 unsigned pg_lua_http_poll(struct pg_lua_http *lh);

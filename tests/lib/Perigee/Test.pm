@@ -410,13 +410,18 @@ sub config($self)  { $self->{config} }
 
 # Rewrite the configuration file, after merging further overrides.
 # Merge $over into the configuration and write it; $raw is Lua text of
-# table fields (`http = { ... }`) laid over it, as written.
+# table fields (`http = { ... }`) laid over it: a section that is a table
+# on both sides is merged key by key (`log = { access = ... }` keeps
+# log.file), anything else replaces.
 sub write_conf($self, $over = {}, $raw = '') {
 	$self->{config} = _merge($self->{config}, $over);
 	my $base = lua_value($self->{config});
 	_spew($self->{conf}, "-- written by Perigee::Test\n" . ($raw =~ /\S/
-	      ? "local conf = $base\nfor k, v in pairs({\n$raw\n}) do "
-		. "conf[k] = v end\nreturn conf\n"
+	      ? "local conf = $base\nfor k, v in pairs({\n$raw\n}) do\n"
+		. "  if type(v) == 'table' and type(conf[k]) == 'table'\n"
+		. "     and #v == 0 and next(v) ~= nil then\n"
+		. "    for k2, v2 in pairs(v) do conf[k][k2] = v2 end\n"
+		. "  else conf[k] = v end\nend\nreturn conf\n"
 	      : "return $base\n"));
 }
 
