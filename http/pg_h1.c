@@ -391,7 +391,7 @@ pg_h1_fail(struct pg_h1_conn *h, unsigned status, enum pg_http_counter c)
 	((uint64_t *)h->srv->stats)[c]++;
 	if (h->state == PG_H1_LINGER || (h->flags & PG_H1F_DEAD))
 		return;
-	pg_h1_app_drop(h);
+	/* The application is told (on_close) after the refusal is logged. */
 	if (!(h->flags & PG_H1F_RESP_HEAD)) {
 		pg_h1_send_error(h, status);
 		pg_h1_linger(h);
