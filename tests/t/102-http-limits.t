@@ -2,7 +2,9 @@
 # 414, 431 by size and by count, 413 by Content-Length and by a chunked
 # body, 408 for a head or a body that stops coming; each refusal counted
 # in `perigee status` under its reason, and every response a line of the
-# access log. (Perigee::HttpTest: one block per request.)
+# access log (the scanner refuses a request line or a header section over
+# its limit before the parser reads it: method and target are "-").
+# (Perigee::HttpTest: one block per request.)
 use v5.36;
 use lib 'tests/lib';
 use Perigee::HttpTest;
@@ -47,7 +49,7 @@ return app
 POST /echo
 0123456789
 --- error_code: 200
---- response_body chomp
+--- response_body
 0123456789
 --- access_log
  w\d-[0-9a-f]{8} 198\.18\.0\.1 POST /echo 200 \d+ 
@@ -91,7 +93,7 @@ return app
 http.err_header_size: 1
 http.status_4xx: 1
 --- access_log
-Z - 198\.18\.0\.1 GET /hello 431 
+Z - 198\.18\.0\.1 - - 431 \d+ 
 
 === TEST 5: more fields than max_headers is 431
 --- config
