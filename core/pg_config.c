@@ -5,7 +5,8 @@
  *
  *   pg_config_load
  *     -> pg_conf_top -> pg_conf_dpdk, pg_conf_interface, pg_conf_log, ...
- *                    -> pg_conf_tcp, pg_conf_testsvc -> pg_conf_connect
+ *                    -> pg_conf_tcp, pg_conf_http (tables of fields)
+ *                    -> pg_conf_testsvc -> pg_conf_connect
  *                    -> pg_conf_shared
  */
 #include <arpa/inet.h>
@@ -355,7 +356,8 @@ pg_conf_interface(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 static int
 pg_conf_log(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 {
-	static const char *const known[] = { "level", "file", NULL };
+	static const char *const known[] = { "level", "file", "access",
+		"access_buffer", NULL };
 	char level[16];
 	int s;
 	if (pg_conf_enter(c, t, "log", known, &s) != PG_OK)
@@ -367,6 +369,14 @@ pg_conf_log(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	if (rc == PG_OK)
 		rc = pg_conf_string(c, s, "file", cfg->log_file,
 				    sizeof(cfg->log_file), "stderr");
+	if (rc == PG_OK)
+		rc = pg_conf_string(c, s, "access", cfg->access_log,
+				    sizeof(cfg->access_log), "off");
+	if (rc == PG_OK && strcmp(cfg->access_log, "off") == 0)
+		cfg->access_log[0] = '\0';
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "access_buffer", 4096, 1u << 24,
+				  1u << 16, &cfg->access_buffer);
 	pg_conf_leave(c);
 	return rc;
 }
@@ -427,17 +437,87 @@ pg_conf_fault(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 }
 
 /*
- * tcp = { ... }: struct pg_tcp_conf, field for field. The defaults are the
- * stack's own (pg_tcp_conf_default), so they are written down only there.
+ * Sections that map a C configuration struct field for field (tcp, http)
+ * are described by tables: numbers with their width and range, and
+ * booleans. The defaults are the layer's own (pg_tcp_conf_default,
+ * pg_h1_conf_default), so they are written down only there.
  */
-struct pg_conf_tcp_num {
+struct pg_conf_num {
 	const char *key;
-	size_t off;                  /* of a uint32_t in struct pg_tcp_conf */
-	unsigned min, max;
+	size_t off;
+	uint8_t size;                /* of the field: 2, 4 or 8 bytes */
+	uint64_t min, max;
 };
 
-#define PG_CONF_TCP_NUM(f, lo, hi) { #f, offsetof(struct pg_tcp_conf, f), lo, hi }
-static const struct pg_conf_tcp_num pg_conf_tcp_nums[] = {
+struct pg_conf_flag {
+	const char *key;
+	size_t off;                  /* of a uint8_t */
+};
+
+#define PG_CONF_NUM(type, f, lo, hi) \
+	{ #f, offsetof(type, f), sizeof(((type *)0)->f), lo, hi }
+#define PG_CONF_FLAG(type, f) { #f, offsetof(type, f) }
+
+static uint64_t
+pg_conf_num_get(const void *base, const struct pg_conf_num *n)
+{
+	const char *p = (const char *)base + n->off;
+	switch (n->size) {
+	case 2: return *(const uint16_t *)p;
+	case 4: return *(const uint32_t *)p;
+	default: return *(const uint64_t *)p;
+	}
+}
+
+static void
+pg_conf_num_set(void *base, const struct pg_conf_num *n, uint64_t v)
+{
+	char *p = (char *)base + n->off;
+	switch (n->size) {
+	case 2: *(uint16_t *)p = (uint16_t)v; break;
+	case 4: *(uint32_t *)p = (uint32_t)v; break;
+	default: *(uint64_t *)p = v; break;
+	}
+}
+
+/* The key names of both tables then extra, NULL-terminated, into known. */
+static void
+pg_conf_keys(const char **known, const struct pg_conf_num *nums, size_t nn,
+	     const struct pg_conf_flag *flags, size_t nf, const char *extra)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < nn; i++)
+		known[k++] = nums[i].key;
+	for (size_t i = 0; i < nf; i++)
+		known[k++] = flags[i].key;
+	if (extra != NULL)
+		known[k++] = extra;
+	known[k] = NULL;
+}
+
+/* Read every field of the tables from the table at s over base's values. */
+static int
+pg_conf_fields(struct pg_conf_ctx *c, int s, void *base,
+	       const struct pg_conf_num *nums, size_t nn,
+	       const struct pg_conf_flag *flags, size_t nf)
+{
+	int rc = PG_OK;
+	for (size_t i = 0; rc == PG_OK && i < nn; i++) {
+		uint64_t v;
+		rc = pg_conf_u64(c, s, nums[i].key, nums[i].min, nums[i].max,
+				 pg_conf_num_get(base, &nums[i]), &v);
+		pg_conf_num_set(base, &nums[i], v);
+	}
+	for (size_t i = 0; rc == PG_OK && i < nf; i++) {
+		uint8_t *f = (uint8_t *)base + flags[i].off;
+		rc = pg_conf_bool(c, s, flags[i].key, *f, f);
+	}
+	return rc;
+}
+
+/* tcp = { ... }: struct pg_tcp_conf. */
+#define PG_CONF_TCP_NUM(f, lo, hi) PG_CONF_NUM(struct pg_tcp_conf, f, lo, hi)
+static const struct pg_conf_num pg_conf_tcp_nums[] = {
 	PG_CONF_TCP_NUM(max_conns, 1, 1u << 22),
 	PG_CONF_TCP_NUM(rcv_wnd, 2048, 1u << 30),
 	PG_CONF_TCP_NUM(snd_hiwat, 4096, 1u << 30),
@@ -459,8 +539,8 @@ static const struct pg_conf_tcp_num pg_conf_tcp_nums[] = {
 };
 #undef PG_CONF_TCP_NUM
 
-#define PG_CONF_TCP_FLAG(f) { #f, offsetof(struct pg_tcp_conf, f) }
-static const struct { const char *key; size_t off; } pg_conf_tcp_flags[] = {
+#define PG_CONF_TCP_FLAG(f) PG_CONF_FLAG(struct pg_tcp_conf, f)
+static const struct pg_conf_flag pg_conf_tcp_flags[] = {
 	PG_CONF_TCP_FLAG(sack), PG_CONF_TCP_FLAG(timestamps),
 	PG_CONF_TCP_FLAG(window_scaling), PG_CONF_TCP_FLAG(syncookies),
 	PG_CONF_TCP_FLAG(tail_loss_probe),
@@ -504,34 +584,18 @@ pg_conf_tcp(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 {
 	const char *known[PG_CONF_TCP_NKEYS + 1];
 	struct pg_tcp_conf *tc = &cfg->tcp;
-	unsigned k = 0;
 	char cc[16];
 	int s;
 
-	for (size_t i = 0; i < PG_ARRAY_SIZE(pg_conf_tcp_nums); i++)
-		known[k++] = pg_conf_tcp_nums[i].key;
-	for (size_t i = 0; i < PG_ARRAY_SIZE(pg_conf_tcp_flags); i++)
-		known[k++] = pg_conf_tcp_flags[i].key;
-	known[k++] = "cc";
-	known[k] = NULL;
-
+	pg_conf_keys(known, pg_conf_tcp_nums, PG_ARRAY_SIZE(pg_conf_tcp_nums),
+		     pg_conf_tcp_flags, PG_ARRAY_SIZE(pg_conf_tcp_flags), "cc");
 	pg_tcp_conf_default(tc);
 	if (pg_conf_enter(c, t, "tcp", known, &s) != PG_OK)
 		return PG_ERROR;
-	int rc = PG_OK;
-	for (size_t i = 0; rc == PG_OK && i < PG_ARRAY_SIZE(pg_conf_tcp_nums);
-	     i++) {
-		const struct pg_conf_tcp_num *n = &pg_conf_tcp_nums[i];
-		uint32_t *f = (uint32_t *)((char *)tc + n->off);
-		unsigned v;
-		rc = pg_conf_uint(c, s, n->key, n->min, n->max, *f, &v);
-		*f = v;
-	}
-	for (size_t i = 0; rc == PG_OK && i < PG_ARRAY_SIZE(pg_conf_tcp_flags);
-	     i++) {
-		uint8_t *f = (uint8_t *)tc + pg_conf_tcp_flags[i].off;
-		rc = pg_conf_bool(c, s, pg_conf_tcp_flags[i].key, *f, f);
-	}
+	int rc = pg_conf_fields(c, s, tc, pg_conf_tcp_nums,
+				PG_ARRAY_SIZE(pg_conf_tcp_nums),
+				pg_conf_tcp_flags,
+				PG_ARRAY_SIZE(pg_conf_tcp_flags));
 	if (rc == PG_OK)
 		rc = pg_conf_string(c, s, "cc", cc, sizeof(cc),
 				    pg_conf_tcp_cc_names[tc->cc]);
@@ -547,6 +611,62 @@ pg_conf_tcp(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	}
 	if (rc == PG_OK)
 		rc = pg_conf_tcp_check(c, tc);
+	pg_conf_leave(c);
+	return rc;
+}
+
+/* http = { ... }: struct pg_h1_conf, the limits of the HTTP/1.1 server. */
+#define PG_CONF_HTTP_NUM(f, lo, hi) PG_CONF_NUM(struct pg_h1_conf, f, lo, hi)
+static const struct pg_conf_num pg_conf_http_nums[] = {
+	PG_CONF_HTTP_NUM(max_conns, 1, 1u << 22),
+	PG_CONF_HTTP_NUM(max_request_line, 16, 1u << 20),
+	PG_CONF_HTTP_NUM(max_header_bytes, 16, 1u << 24),
+	PG_CONF_HTTP_NUM(max_headers, 1, 4096),
+	PG_CONF_HTTP_NUM(arena_size, 1024, 1u << 24),
+	PG_CONF_HTTP_NUM(max_body, 0, 1ull << 50),
+	PG_CONF_HTTP_NUM(body_buffer, 1024, 1u << 30),
+	PG_CONF_HTTP_NUM(header_timeout_ms, 1, 3600000),
+	PG_CONF_HTTP_NUM(body_timeout_ms, 1, 3600000),
+	PG_CONF_HTTP_NUM(keepalive_timeout_ms, 1, 86400000),
+	PG_CONF_HTTP_NUM(linger_ms, 1, 600000),
+	PG_CONF_HTTP_NUM(max_requests, 0, ~0u),
+};
+#undef PG_CONF_HTTP_NUM
+
+#define PG_CONF_HTTP_FLAG(f) PG_CONF_FLAG(struct pg_h1_conf, f)
+static const struct pg_conf_flag pg_conf_http_flags[] = {
+	PG_CONF_HTTP_FLAG(auto_continue), PG_CONF_HTTP_FLAG(date),
+};
+#undef PG_CONF_HTTP_FLAG
+
+#define PG_CONF_HTTP_NKEYS \
+	(PG_ARRAY_SIZE(pg_conf_http_nums) + PG_ARRAY_SIZE(pg_conf_http_flags))
+
+static int
+pg_conf_http(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
+{
+	const char *known[PG_CONF_HTTP_NKEYS + 1];
+	struct pg_h1_conf *hc = &cfg->http;
+	int s;
+
+	pg_conf_keys(known, pg_conf_http_nums, PG_ARRAY_SIZE(pg_conf_http_nums),
+		     pg_conf_http_flags, PG_ARRAY_SIZE(pg_conf_http_flags),
+		     NULL);
+	pg_h1_conf_default(hc);
+	if (pg_conf_enter(c, t, "http", known, &s) != PG_OK)
+		return PG_ERROR;
+	int rc = pg_conf_fields(c, s, hc, pg_conf_http_nums,
+				PG_ARRAY_SIZE(pg_conf_http_nums),
+				pg_conf_http_flags,
+				PG_ARRAY_SIZE(pg_conf_http_flags));
+	/* The field slices live in the per-request arena (pg_h1.c). */
+	const unsigned per = (unsigned)sizeof(struct pg_http_field);
+	uint32_t need = hc->max_headers * per + 256;
+	if (rc == PG_OK && hc->arena_size < need)
+		rc = pg_conf_fail(c, "arena_size", "must be at least %u for "
+				  "max_headers = %u (%u bytes per field + 256): "
+				  "raise arena_size or lower max_headers", need,
+				  hc->max_headers, per);
 	pg_conf_leave(c);
 	return rc;
 }
@@ -706,8 +826,8 @@ pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 {
 	static const char *const known[] = { "name", "workers", "dpdk",
 		"interface", "listen", "log", "hugepages", "runtime_dir",
-		"process", "fault", "tcp", "test_service", "shared", "app",
-		NULL };
+		"process", "fault", "tcp", "http", "test_service", "shared",
+		"app", NULL };
 	if (pg_conf_known(c, t, known) != PG_OK)
 		return PG_ERROR;
 	if (pg_conf_string(c, t, "name", cfg->name, sizeof(cfg->name),
@@ -751,6 +871,7 @@ pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	    || pg_conf_process(c, t, cfg) != PG_OK
 	    || pg_conf_fault(c, t, cfg) != PG_OK
 	    || pg_conf_tcp(c, t, cfg) != PG_OK
+	    || pg_conf_http(c, t, cfg) != PG_OK
 	    || pg_conf_testsvc(c, t, cfg) != PG_OK
 	    || pg_conf_shared(c, t, cfg) != PG_OK)
 		return PG_ERROR;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/pg_core.h"
+#include "http/pg_h1.h"
 #include "net/pg_tcp.h"
 
 /* Seeded fault injection on a driver (tests; DESIGN §2). Rates are 0..1. */
@@ -67,6 +68,8 @@ struct pg_config {
 
 	int log_level;
 	char log_file[PG_PATH_MAX];
+	char access_log[PG_PATH_MAX]; /* "" when off */
+	unsigned access_buffer;      /* bytes per worker between writes */
 
 	unsigned hugepages_mb;
 	char runtime_dir[PG_PATH_MAX];
@@ -79,6 +82,7 @@ struct pg_config {
 
 	struct pg_fault_conf fault;
 	struct pg_tcp_conf tcp;
+	struct pg_h1_conf http;      /* limits of the HTTP/1.1 server */
 	struct pg_testsvc_conf testsvc;
 
 	unsigned nshdicts;           /* sorted by name */

@@ -49,20 +49,94 @@ pg_status_worker_get(struct pg_primary *p, unsigned i,
 	sw->pool_size = p->pools[i]->size;
 }
 
-/* The counters of struct pg_tcp_stats, by name, for both renderings. */
-static const struct {
+/*
+ * Blocks of struct pg_stats that are arrays of uint64_t counters in the
+ * order of their X-macro (tcp, http): named once for both renderings.
+ */
+static const char *const pg_status_tcp_names[] = {
+#define PG_STATUS_NAME(n) #n,
+	PG_TCP_COUNTERS(PG_STATUS_NAME)
+#undef PG_STATUS_NAME
+};
+
+struct pg_status_group {
 	const char *name;
-	size_t off;
-} pg_status_tcp[] = {
-#define PG_STATUS_TCP(n) { #n, offsetof(struct pg_tcp_stats, n) },
-	PG_TCP_COUNTERS(PG_STATUS_TCP)
-#undef PG_STATUS_TCP
+	const char *const *names;
+	size_t n;
+	size_t off;                  /* of the block in struct pg_stats */
+};
+
+static const struct pg_status_group pg_status_tcp = {
+	"tcp", pg_status_tcp_names, PG_ARRAY_SIZE(pg_status_tcp_names),
+	offsetof(struct pg_stats, tcp),
+};
+static const struct pg_status_group pg_status_http = {
+	"http", pg_http_counter_names, PG_HTTP_C_MAX,
+	offsetof(struct pg_stats, http),
 };
 
 static uint64_t
-pg_status_tcp_value(const struct pg_tcp_stats *t, size_t i)
+pg_status_value(const struct pg_stats *s, const struct pg_status_group *g,
+		size_t i)
 {
-	return *(const uint64_t *)((const char *)t + pg_status_tcp[i].off);
+	return ((const uint64_t *)((const char *)s + g->off))[i];
+}
+
+static void
+pg_status_json_group(FILE *f, const struct pg_stats *s,
+		     const struct pg_status_group *g)
+{
+	fprintf(f, ", \"%s\": {", g->name);
+	for (size_t i = 0; i < g->n; i++)
+		fprintf(f, "%s\"%s\": %lu", i ? ", " : "", g->names[i],
+			(unsigned long)pg_status_value(s, g, i));
+	fputc('}', f);
+}
+
+/*
+ * One line for people: the first counter of the group always, then every
+ * other one that moved, except those skip() keeps for lines of their own.
+ */
+static void
+pg_status_text_group(FILE *f, const struct pg_stats *s,
+		     const struct pg_status_group *g, size_t first,
+		     int (*skip)(size_t i))
+{
+	int col = fprintf(f, "  %s %s %lu", g->name, g->names[first],
+			  (unsigned long)pg_status_value(s, g, first));
+	for (size_t i = 0; i < g->n; i++) {
+		uint64_t v = pg_status_value(s, g, i);
+		if (v == 0 || i == first || (skip != NULL && skip(i)))
+			continue;
+		if (col > 64)
+			col = fprintf(f, "\n     ");
+		col += fprintf(f, "  %s %lu", g->names[i], (unsigned long)v);
+	}
+	fputc('\n', f);
+}
+
+/* HTTP refusals and early closes get a line each, with what they mean. */
+static int
+pg_status_http_refusal(size_t i)
+{
+	return i >= PG_HTTP_C_err_syntax || i == PG_HTTP_C_conn_limit;
+}
+
+static void
+pg_status_text_http(FILE *f, const struct pg_stats *s)
+{
+	const struct pg_http_stats *h = &s->http;
+	if (h->conns == 0)
+		return;
+	pg_status_text_group(f, s, &pg_status_http, PG_HTTP_C_requests,
+			     pg_status_http_refusal);
+	for (size_t i = 0; i < PG_HTTP_C_MAX; i++) {
+		uint64_t v = pg_status_value(s, &pg_status_http, i);
+		if (v != 0 && pg_status_http_refusal(i))
+			fprintf(f, "  http %-21s %10lu  %s\n",
+				pg_http_counter_names[i], (unsigned long)v,
+				pg_http_counter_texts[i]);
+	}
 }
 
 static void
@@ -84,29 +158,10 @@ pg_status_json_worker(FILE *f, unsigned i, const struct pg_status_worker *sw)
 	for (unsigned d = 0; d < PG_DROP_MAX; d++)
 		fprintf(f, "%s\"%s\": %lu", d ? ", " : "", pg_drop_names[d],
 			(unsigned long)s->drops[d]);
-	fprintf(f, "}, \"tcp\": {");
-	for (size_t i = 0; i < PG_ARRAY_SIZE(pg_status_tcp); i++)
-		fprintf(f, "%s\"%s\": %lu", i ? ", " : "", pg_status_tcp[i].name,
-			(unsigned long)pg_status_tcp_value(&s->tcp, i));
-	fprintf(f, "}}");
-}
-
-/* TCP in the table: the connections open, then every counter that moved. */
-static void
-pg_status_text_tcp(FILE *f, const struct pg_tcp_stats *t)
-{
-	int col = fprintf(f, "  tcp conns %lu", (unsigned long)t->conns);
-	for (size_t i = 0; i < PG_ARRAY_SIZE(pg_status_tcp); i++) {
-		uint64_t v = pg_status_tcp_value(t, i);
-		if (v == 0 || pg_status_tcp[i].off
-			      == offsetof(struct pg_tcp_stats, conns))
-			continue;
-		if (col > 64)
-			col = fprintf(f, "\n     ");
-		col += fprintf(f, "  %s %lu", pg_status_tcp[i].name,
-			       (unsigned long)v);
-	}
-	fputc('\n', f);
+	fputc('}', f);
+	pg_status_json_group(f, s, &pg_status_tcp);
+	pg_status_json_group(f, s, &pg_status_http);
+	fputc('}', f);
 }
 
 static void
@@ -124,7 +179,10 @@ pg_status_text_worker(FILE *f, unsigned i, const struct pg_status_worker *sw)
 		(unsigned long)s->steer_out, (unsigned long)s->steer_in,
 		(unsigned long)s->arp_in, (unsigned long)s->arp_out,
 		(unsigned long)s->icmp_echo);
-	pg_status_text_tcp(f, &s->tcp);
+	pg_status_text_group(f, s, &pg_status_tcp,
+			     offsetof(struct pg_tcp_stats, conns)
+			     / sizeof(uint64_t), NULL);
+	pg_status_text_http(f, s);
 	for (unsigned d = 0; d < PG_DROP_MAX; d++)
 		if (s->drops[d] != 0)
 			fprintf(f, "  drop %-14s %10lu  %s\n", pg_drop_names[d],

@@ -6,6 +6,7 @@
  *                                   -> pg_netif_poll, pg_tcp_stack_poll ...
  *                                   -> pg_worker_tcp_stop -> exit
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "core/pg_log.h"
 #include "core/pg_shdict.h"
 #include "core/pg_worker.h"
+#include "http/pg_http_log.h"
 #include "net/pg_steer.h"
 #include "lua/pg_lua.h"
 #include "net/pg_tcp.h"
@@ -246,10 +248,20 @@ pg_worker_run(struct pg_worker *w)
 		pg_log_err(0, "worker %u: cannot start TCP: %s", w->id, err);
 		goto done;
 	}
+	if (w->vm != NULL && w->shm->cfg.nlisten > 0
+	    && w->shm->cfg.access_log[0] != '\0') {
+		w->access = pg_http_log_open(w->shm->cfg.access_log,
+					     w->shm->cfg.access_buffer);
+		if (w->access == NULL)
+			pg_log_err(errno, "worker %u: cannot open the access "
+				   "log %s; serving without it", w->id,
+				   w->shm->cfg.access_log);
+	}
 	if (w->vm != NULL && w->shm->cfg.nlisten > 0) {
 		rc = pg_lua_http_start(&w->http, &w->nif, w->tcp,
 				       w->shm->cfg.listen, w->shm->cfg.nlisten,
-				       &w->vm, &w->self->stats.http, &err);
+				       &w->shm->cfg.http, w->access, &w->vm,
+				       &w->self->stats.http, &err);
 		if (rc != PG_OK) {
 			pg_log_err(0, "worker %u: cannot serve HTTP: %s",
 				   w->id, err);
@@ -267,6 +279,7 @@ pg_worker_run(struct pg_worker *w)
 		unsigned busy = pg_netif_poll(&w->nif);
 		busy += pg_tcp_stack_poll(w->tcp);
 		busy += pg_lua_http_poll(&w->http);
+		pg_http_log_poll(w->access, w->nif.now_ns);
 		pg_netif_flush(&w->nif);
 		if (busy != 0) {
 			empty = 0;
@@ -284,6 +297,8 @@ pg_worker_run(struct pg_worker *w)
 	pg_lua_http_stop(&w->http);
 	pg_worker_tcp_stop(w);
 done:
+	pg_http_log_close(w->access);
+	w->access = NULL;
 	pg_lua_vm_put(w->vm);
 	w->vm = NULL;
 	pg_netif_close(&w->nif);

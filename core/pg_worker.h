@@ -24,6 +24,7 @@ struct pg_worker {
 	struct pg_testsvc *testsvc;
 	struct pg_lua_vm *vm;         /* the application, NULL without one */
 	struct pg_lua_http http;      /* its HTTP/1.1 server */
+	struct pg_http_log *access;   /* the access log, NULL: off */
 	char id_prefix[16];           /* of request ids: "w<id>-" */
 };
 

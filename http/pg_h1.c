@@ -113,6 +113,7 @@ struct pg_h1_conn {
 	struct pg_http_str name;         /* name of the field being read */
 	uint64_t body_total, body_max;
 	uint64_t resp_clen, resp_sent;
+	uint64_t start_ns, resp_bytes;   /* for on_log */
 	struct pg_http_msg req;
 	/* the arena follows */
 };
@@ -198,6 +199,7 @@ pg_h1_app_drop(struct pg_h1_conn *h)
 	h->flags &= ~PG_H1F_APP;
 	if (h->srv->hd.on_close != NULL)
 		h->srv->hd.on_close(h);
+	h->ctx = NULL;               /* the application forgot h */
 }
 
 /* Close (abort 0: FIN after the queued data) or reset the connection. */
@@ -302,6 +304,7 @@ pg_h1_flush(struct pg_h1_conn *h, struct pg_http_out *o)
 		pg_mbuf_free(m);
 		return PG_ERROR;
 	}
+	h->resp_bytes += m->pkt_len;
 	return pg_tcp_send(h->tcp, m);
 }
 
@@ -309,6 +312,27 @@ static void
 pg_h1_out_init(struct pg_h1_conn *h, struct pg_http_out *o)
 {
 	pg_http_out_init(o, h->srv->nif->pool, h->srv->nif->holder);
+}
+
+/* The response to the current request ended: tell on_log. */
+static void
+pg_h1_log(struct pg_h1_conn *h, unsigned status)
+{
+	const struct pg_http_msg *m = &h->req;
+	struct pg_h1_log l = { .start_ns = h->start_ns,
+			       .end_ns = h->srv->nif->now_ns,
+			       .bytes = h->resp_bytes,
+			       .status = (uint16_t)status,
+			       .method = m->method_name, .target = m->target };
+
+	if (h->srv->hd.on_log == NULL)
+		return;
+	/* A refusal before the head was complete: the method, if read. */
+	if (l.method.ptr == NULL && l.target.ptr != NULL) {
+		l.method.ptr = llhttp_method_name(llhttp_get_method(&h->parser));
+		l.method.len = (uint32_t)strlen(l.method.ptr);
+	}
+	h->srv->hd.on_log(h, &l);
 }
 
 /* A response of our own: status, no body beyond a one-line text. */
@@ -334,6 +358,7 @@ pg_h1_send_error(struct pg_h1_conn *h, unsigned status)
 	}
 	pg_h1_count_status(h, status);
 	pg_h1_flush(h, &out);
+	pg_h1_log(h, status);
 }
 
 /*
@@ -366,7 +391,7 @@ pg_h1_fail(struct pg_h1_conn *h, unsigned status, enum pg_http_counter c)
 	((uint64_t *)h->srv->stats)[c]++;
 	if (h->state == PG_H1_LINGER || (h->flags & PG_H1F_DEAD))
 		return;
-	pg_h1_app_drop(h);
+	/* The application is told (on_close) after the refusal is logged. */
 	if (!(h->flags & PG_H1F_RESP_HEAD)) {
 		pg_h1_send_error(h, status);
 		pg_h1_linger(h);
@@ -615,6 +640,9 @@ pg_h1_scan(struct pg_h1_conn *h, const char *p, uint32_t n)
 	uint8_t st = h->scan;
 	uint32_t i;
 
+	if (h->start_ns == 0)
+		h->start_ns = h->srv->nif->now_ns;
+
 	for (i = 0; i < n && st != PG_H1_SC_OFF; i++) {
 		char c = p[i];
 		switch (st) {
@@ -792,6 +820,7 @@ pg_h1_next(struct pg_h1_conn *h)
 	h->body_total = 0;
 	h->body_max = h->srv->conf.max_body;
 	h->resp_clen = h->resp_sent = 0;
+	h->start_ns = h->resp_bytes = 0;
 	pg_h1_arm(h, PG_H1_T_KEEPALIVE, h->srv->conf.keepalive_timeout_ms);
 }
 
@@ -1105,7 +1134,7 @@ pg_h1_server_create(struct pg_netif *nif, const struct pg_h1_conf *conf,
 	}
 	if (conf->arena_size < fields + 256) {
 		*err = "http arena_size too small for max_headers fields "
-		       "(each takes 16 bytes): raise arena_size";
+		       "(32 bytes each, plus 256): raise arena_size";
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
@@ -1293,8 +1322,9 @@ pg_h1_parse_clen(const struct pg_http_str *v)
 static void
 pg_h1_response_done(struct pg_h1_conn *h)
 {
-	h->flags = (uint16_t)((h->flags & ~PG_H1F_APP) | PG_H1F_RESP_DONE);
 	PG_H1_COUNT(h, responses);
+	pg_h1_log(h, h->resp_status);
+	h->flags = (uint16_t)((h->flags & ~PG_H1F_APP) | PG_H1F_RESP_DONE);
 	if (h->flags & (PG_H1F_CLOSE | PG_H1F_UPGRADE)) {
 		pg_h1_linger(h);
 		return;

@@ -63,12 +63,26 @@ struct pg_h1_conf {
 
 void pg_h1_conf_default(struct pg_h1_conf *conf);
 
+/*
+ * A response that ended, for an access log (on_log): the application's
+ * (its ctx is still set) or one of the server's own refusals (ctx NULL).
+ */
+struct pg_h1_log {
+	uint64_t start_ns;           /* first byte of the request (nif clock) */
+	uint64_t end_ns;             /* response queued in full */
+	uint64_t bytes;              /* response bytes queued, head included */
+	uint16_t status;
+	struct pg_http_str method;   /* len 0: not parsed yet */
+	struct pg_http_str target;
+};
+
 struct pg_h1_handler {
 	void (*on_request)(struct pg_h1_conn *h, struct pg_http_msg *req);
 	void (*on_body)(struct pg_h1_conn *h);
 	void (*on_request_end)(struct pg_h1_conn *h);
 	void (*on_writable)(struct pg_h1_conn *h);
 	void (*on_close)(struct pg_h1_conn *h);
+	void (*on_log)(struct pg_h1_conn *h, const struct pg_h1_log *l);
 };
 
 /* --- server -------------------------------------------------------------- */

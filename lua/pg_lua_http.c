@@ -21,6 +21,7 @@
 #include "core/pg_core.h"
 #include "core/pg_log.h"
 #include "http/pg_h1.h"
+#include "http/pg_http_log.h"
 #include "lua/pg_lua.h"
 #include "lua/pg_lua_http.h"
 #include "net/pg_tcp.h"
@@ -28,6 +29,7 @@
 /* What Lua may queue before write() waits for the peer to drain. */
 #define PG_LUA_WRITE_HIWAT (256u << 10)
 #define PG_LUA_MAX_FIELDS  128
+#define PG_LUA_ID_MAX      48
 
 struct pg_lua_req {
 	struct pg_h1_conn *h;        /* NULL once the connection is gone */
@@ -36,6 +38,8 @@ struct pg_lua_req {
 	int task;                    /* the host task serving it */
 	int waiting;                 /* task to wake on an event, 0: none */
 	int responded;
+	uint8_t id_len;
+	char id[PG_LUA_ID_MAX];      /* the request id, for the access log */
 };
 
 /* --- calling into the VM ------------------------------------------------- */
@@ -148,12 +152,34 @@ pg_lua_http_close(struct pg_h1_conn *h)
 	pg_lua_host_call(r->vm, "abort", r->task);
 }
 
+/* A response ended: a line in the access log, with the request id. */
+static void
+pg_lua_http_log(struct pg_h1_conn *h, const struct pg_h1_log *l)
+{
+	struct pg_lua_http *lh = pg_h1_server_ctx(pg_h1_conn_server(h));
+	struct pg_lua_req *r = pg_h1_ctx(h);
+	struct pg_http_log_rec rec = {
+		.start_ns = l->start_ns, .end_ns = l->end_ns,
+		.bytes = l->bytes, .status = l->status,
+		.method = l->method, .target = l->target,
+	};
+
+	if (lh->log == NULL)
+		return;
+	if (r != NULL)
+		rec.id = (struct pg_http_str){ r->id, r->id_len };
+	if (pg_h1_tcp(h) != NULL)
+		pg_tcp_endpoints(pg_h1_tcp(h), NULL, NULL, &rec.addr, NULL);
+	pg_http_log_add(lh->log, &rec, l->end_ns);
+}
+
 static const struct pg_h1_handler pg_lua_http_handler = {
 	.on_request = pg_lua_http_request,
 	.on_body = pg_lua_http_event,
 	.on_request_end = pg_lua_http_event,
 	.on_writable = pg_lua_http_event,
 	.on_close = pg_lua_http_close,
+	.on_log = pg_lua_http_log,
 };
 
 /* --- FFI (called by perigee.ffi_transport) -------------------------------- */
@@ -194,6 +220,16 @@ pg_lua_ffi_header(struct pg_lua_req *r, int i, const char **n, uint32_t *nl,
 	*v = f->value.ptr;
 	*vl = f->value.len;
 	return 0;
+}
+
+/* The request id the Lua side made (perigee.host), for the access log. */
+void
+pg_lua_ffi_set_id(struct pg_lua_req *r, const char *id, uint32_t len)
+{
+	if (len > sizeof(r->id))
+		len = sizeof(r->id);
+	memcpy(r->id, id, len);
+	r->id_len = (uint8_t)len;
 }
 
 /* The peer's address into addr; returns its port. */
@@ -282,15 +318,14 @@ pg_lua_ffi_abort(struct pg_lua_req *r)
 int
 pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
 		  struct pg_tcp_stack *tcp, const uint16_t *ports,
-		  unsigned nports, struct pg_lua_vm **vm,
+		  unsigned nports, const struct pg_h1_conf *conf,
+		  struct pg_http_log *log, struct pg_lua_vm **vm,
 		  struct pg_http_stats *stats, const char **err)
 {
-	struct pg_h1_conf conf;
-
 	memset(lh, 0, sizeof(*lh));
 	lh->vm = vm;
-	pg_h1_conf_default(&conf);
-	lh->srv = pg_h1_server_create(nif, &conf, &pg_lua_http_handler, lh,
+	lh->log = log;
+	lh->srv = pg_h1_server_create(nif, conf, &pg_lua_http_handler, lh,
 				      stats, err);
 	if (lh->srv == NULL)
 		return PG_ERROR;

@@ -11,6 +11,8 @@
 struct pg_netif;
 struct pg_tcp_stack;
 struct pg_h1_server;
+struct pg_h1_conf;
+struct pg_http_log;
 struct pg_http_stats;
 struct pg_lua_vm;
 
@@ -24,15 +26,18 @@ struct pg_lua_http {
 	 * timers are driven until the last task ends. */
 	struct pg_lua_vm *retired[PG_LUA_RETIRED_MAX];
 	unsigned nretired;
+	struct pg_http_log *log;     /* the access log, NULL: off */
 };
 
 /*
- * Serve HTTP/1.1 on ports of tcp with the application in *vm (followed
- * across reloads). PG_OK or PG_ERROR with *err.
+ * Serve HTTP/1.1 on ports of tcp with the limits of conf (copied) and the
+ * application in *vm (followed across reloads); each response is a line
+ * of log (borrowed; NULL: no access log). PG_OK or PG_ERROR with *err.
  */
 int pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
 		      struct pg_tcp_stack *tcp, const uint16_t *ports,
-		      unsigned nports, struct pg_lua_vm **vm,
+		      unsigned nports, const struct pg_h1_conf *conf,
+		      struct pg_http_log *log, struct pg_lua_vm **vm,
 		      struct pg_http_stats *stats, const char **err);
 
 /*

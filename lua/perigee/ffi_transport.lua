@@ -16,6 +16,7 @@ int pg_lua_ffi_nheaders(struct pg_lua_req *r);
 int pg_lua_ffi_header(struct pg_lua_req *r, int i, const char **n,
                       uint32_t *nl, const char **v, uint32_t *vl);
 int pg_lua_ffi_remote(struct pg_lua_req *r, char *addr, uint32_t len);
+void pg_lua_ffi_set_id(struct pg_lua_req *r, const char *id, uint32_t len);
 int pg_lua_ffi_body_read(struct pg_lua_req *r, char *buf, uint32_t len);
 int pg_lua_ffi_respond(struct pg_lua_req *r, int status, int n,
                        const char **names, const uint32_t *nlens,
@@ -142,6 +143,8 @@ function M.serve(app, lud, done)
   local n = C.pg_lua_ffi_remote(r, addr, 64)
   t.remote_addr = ffi.string(addr)
   t.remote_port = n
+  t.id = host.next_id()
+  C.pg_lua_ffi_set_id(r, t.id, #t.id)
   local task = host.serve(app, t, function(info) done(lud, info) end)
   return task.id
 end

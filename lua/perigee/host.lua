@@ -60,6 +60,9 @@ local function next_id()
   return ("%s%08x"):format(id_prefix, id_seq)
 end
 
+-- next_id(): a fresh request id (a transport that needs it before serve).
+M.next_id = next_id
+
 -- serve(app, transport): the request described by transport runs in a
 -- new task, up to its first suspension. opts.on_done(info) is called at
 -- its end.

@@ -36,6 +36,11 @@ package Perigee::HttpTest;
 #   response_body  the exact body ("chomp" drops the final newline)
 #   response_body_like / raw_response_like  a regular expression
 #   error_log / no_error_log  lines that must (not) appear in the log
+#   status_delta   "http.NAME: N" lines (any counter total() reads): how
+#                  much each moves over the request, summed over workers
+#   access_log     regular expressions, one per line, each matched by a
+#                  line the request added to DIR/access.log (the config
+#                  names it as "@DIR@/access.log"; lines may take a second)
 #   ONLY           run this block alone; SKIP skips it
 # The server restarts when a block's config differs from the previous one;
 # otherwise a new app is loaded with `perigee reload`.
@@ -197,6 +202,56 @@ sub _check($lab, $b, $res, $mark) {
 		my @hit = $lab->log_grep(qr/\Q$l\E/, $mark);
 		ok(!@hit, "$t: log has no '$l'") or diag(join "\n", @hit);
 	}
+	_check_status($lab, $b, $t, $res->{status_before});
+	_check_access_log($lab, $b, $t, $res->{access_mark} // 0);
+}
+
+# "name: n" lines of status_delta, as [name, n].
+sub _status_fields($b) {
+	return map { /^\s*(\S+?):\s*(\d+)\s*$/ ? [$1, $2] : () }
+		split /\n/, _section($b, 'status_delta') // '';
+}
+
+sub _status_totals($lab, @fields) {
+	my $st = $lab->status or return;
+	return { map { $_->[0] => Perigee::Test::total($st, $_->[0]) } @fields };
+}
+
+# Counters are written before the response leaves, but a close or a
+# timeout may count a moment later: wait up to 2 s for the expected values.
+sub _check_status($lab, $b, $t, $before) {
+	my @f = _status_fields($b) or return;
+	my $after;
+	Perigee::Test::wait_for(sub {
+		$after = _status_totals($lab, @f) or return 0;
+		!grep { $after->{$_->[0]} - $before->{$_->[0]} != $_->[1] } @f;
+	}, 2);
+	for my $f (@f) {
+		my ($name, $n) = @$f;
+		is(($after->{$name} // 0) - ($before->{$name} // 0), $n,
+		   "$t: status $name +$n");
+	}
+}
+
+sub _access_path($lab) { $lab->dir . '/access.log' }
+
+# Lines appear when a worker flushes its buffer (once per second).
+sub _check_access_log($lab, $b, $t, $mark) {
+	my @re = grep { /\S/ } split /\n/, _section($b, 'access_log') // '';
+	return unless @re;
+	my @lines;
+	my $all = sub {
+		my $text = substr(Perigee::Test::_slurp(_access_path($lab))
+				  // '', $mark);
+		@lines = split /\n/, $text;
+		my $n = grep { my $re = $_; grep { /$re/ } @lines } @re;
+		$n == @re;
+	};
+	Perigee::Test::wait_for($all, 3);
+	for my $re (@re) {
+		ok((grep { /$re/ } @lines), "$t: access log has /$re/")
+			or diag("access log:\n" . join("\n", @lines));
+	}
 }
 
 # Run every block of the calling file's __DATA__ (or the ONLY one).
@@ -217,6 +272,7 @@ sub run(%opt) {
 		Perigee::Test::_spew($app, _section($b, 'app')
 				     // "return require('perigee').app()\n");
 		my $cfg = _section($b, 'config') // '';
+		$cfg =~ s/\@DIR\@/$lab->dir/ge;
 		my $mark = $started ? $lab->log_mark : 0;
 		if (!$started || $cfg ne $config) {
 			$lab->stop if $started;
@@ -233,8 +289,14 @@ sub run(%opt) {
 				next;
 			}
 		}
+		my $before = _status_fields($b)
+			? _status_totals($lab, _status_fields($b)) : undef;
+		my $amark = length(Perigee::Test::_slurp(_access_path($lab))
+				   // '');
 		my $res = $b->{sections}{raw_request} ? _raw($lab, $b)
 						       : _curl($lab, $b);
+		$res->{status_before} = $before;
+		$res->{access_mark} = $amark;
 		_check($lab, $b, $res, $mark);
 	}
 	$lab->stop if $started;

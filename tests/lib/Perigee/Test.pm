@@ -187,11 +187,11 @@ sub _merge($base, $over) {
 # --- status arithmetic ------------------------------------------------------
 
 # Sum of a worker field over the workers of a status; "drops.NAME" reads a
-# drop counter, "tcp.NAME" a TCP one.
+# drop counter, "tcp.NAME" a TCP one, "http.NAME" an HTTP one.
 sub total($st, $field) {
 	my $sum = 0;
 	for my $w (@{ $st->{workers} }) {
-		my $v = $field =~ /\A(drops|tcp)\.(.+)\z/ ? $w->{$1}{$2}
+		my $v = $field =~ /\A(drops|tcp|http)\.(.+)\z/ ? $w->{$1}{$2}
 			: $w->{$field};
 		croak "status has no worker field '$field'" unless defined $v;
 		$sum += $v;
@@ -200,11 +200,11 @@ sub total($st, $field) {
 }
 
 # The counters of one worker of a status, drops as "drops.NAME", TCP's as
-# "tcp.NAME".
+# "tcp.NAME", HTTP's as "http.NAME".
 sub _counters($w) {
 	my %c;
 	for my $k (keys %$w) {
-		if ($k eq 'drops' || $k eq 'tcp') {
+		if ($k eq 'drops' || $k eq 'tcp' || $k eq 'http') {
 			$c{"$k.$_"} = $w->{$k}{$_} for keys %{ $w->{$k} };
 		} elsif ($k =~ /_(?:pkts|bytes|in|out|echo|dup|reorder)\z|\Areloads\z/) {
 			$c{$k} = $w->{$k};
@@ -410,13 +410,18 @@ sub config($self)  { $self->{config} }
 
 # Rewrite the configuration file, after merging further overrides.
 # Merge $over into the configuration and write it; $raw is Lua text of
-# table fields (`http = { ... }`) laid over it, as written.
+# table fields (`http = { ... }`) laid over it: a section that is a table
+# on both sides is merged key by key (`log = { access = ... }` keeps
+# log.file), anything else replaces.
 sub write_conf($self, $over = {}, $raw = '') {
 	$self->{config} = _merge($self->{config}, $over);
 	my $base = lua_value($self->{config});
 	_spew($self->{conf}, "-- written by Perigee::Test\n" . ($raw =~ /\S/
-	      ? "local conf = $base\nfor k, v in pairs({\n$raw\n}) do "
-		. "conf[k] = v end\nreturn conf\n"
+	      ? "local conf = $base\nfor k, v in pairs({\n$raw\n}) do\n"
+		. "  if type(v) == 'table' and type(conf[k]) == 'table'\n"
+		. "     and #v == 0 and next(v) ~= nil then\n"
+		. "    for k2, v2 in pairs(v) do conf[k][k2] = v2 end\n"
+		. "  else conf[k] = v end\nend\nreturn conf\n"
 	      : "return $base\n"));
 }
 

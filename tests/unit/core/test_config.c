@@ -91,6 +91,56 @@ test_defaults(void **state)
 	assert_int_equal(cfg.testsvc.source, 0);
 	assert_int_equal(cfg.testsvc.connect_addr, 0);
 	assert_int_equal(cfg.testsvc.source_bytes, 1u << 20);
+	/* HTTP limits are the server's own; no access log. */
+	struct pg_h1_conf hdef;
+	pg_h1_conf_default(&hdef);
+	assert_memory_equal(&cfg.http, &hdef, sizeof(hdef));
+	assert_string_equal(cfg.access_log, "");
+	assert_int_equal(cfg.access_buffer, 65536);
+}
+
+static void
+test_http_and_access_log(void **state)
+{
+	static struct pg_config cfg;
+	char err[512];
+	int rc = load("return { interface = { address = '198.18.0.2' },\n"
+		      " log = { access = '/tmp/access.log', access_buffer = 8192 },\n"
+		      " http = { max_conns = 10, max_request_line = 64,\n"
+		      "   max_header_bytes = 128, max_headers = 4, arena_size = 2048,\n"
+		      "   max_body = 2^33, body_buffer = 4096, header_timeout_ms = 1,\n"
+		      "   body_timeout_ms = 2, keepalive_timeout_ms = 3, linger_ms = 4,\n"
+		      "   max_requests = 0, auto_continue = false, date = false } }\n",
+		      &cfg, err, sizeof(err));
+	if (rc != PG_OK)
+		fail_msg("%s", err);
+	const struct pg_h1_conf *h = &cfg.http;
+	assert_int_equal(h->max_conns, 10);
+	assert_int_equal(h->max_request_line, 64);
+	assert_int_equal(h->max_header_bytes, 128);
+	assert_int_equal(h->max_headers, 4);
+	assert_int_equal(h->arena_size, 2048);
+	assert_true(h->max_body == 1ull << 33);
+	assert_int_equal(h->body_buffer, 4096);
+	assert_int_equal(h->header_timeout_ms, 1);
+	assert_int_equal(h->body_timeout_ms, 2);
+	assert_int_equal(h->keepalive_timeout_ms, 3);
+	assert_int_equal(h->linger_ms, 4);
+	assert_int_equal(h->max_requests, 0);
+	assert_false(h->auto_continue || h->date);
+	assert_string_equal(cfg.access_log, "/tmp/access.log");
+	assert_int_equal(cfg.access_buffer, 8192);
+	/* Only what is set changes; "off" is no access log. */
+	rc = load("return { interface = { address = '198.18.0.2' },\n"
+		  " log = { access = 'off' }, http = { max_body = 0 } }\n",
+		  &cfg, err, sizeof(err));
+	if (rc != PG_OK)
+		fail_msg("%s", err);
+	struct pg_h1_conf def;
+	pg_h1_conf_default(&def);
+	def.max_body = 0;
+	assert_memory_equal(&cfg.http, &def, sizeof(def));
+	assert_string_equal(cfg.access_log, "");
 }
 
 static void
@@ -224,6 +274,29 @@ static const struct bad bads[] = {
 	  "key 'tcp.ooo_max': must not exceed ooo_max_total (1)" },
 	{ "return { " A "tcp = { window_scaling = false, rcv_wnd = 65536 } }",
 	  "key 'tcp.rcv_wnd': must be at most 65535 when window_scaling is off" },
+	{ "return { " A "http = { max_body_size = 1 } }",
+	  "key 'http.max_body_size': unknown key" },
+	{ "return { " A "http = 1 }", "key 'http': must be a table" },
+	{ "return { " A "http = { max_request_line = 8 } }",
+	  "key 'http.max_request_line': must be a whole number from 16 to" },
+	{ "return { " A "http = { max_headers = 65536 } }",
+	  "key 'http.max_headers': must be a whole number from 1 to 4096" },
+	{ "return { " A "http = { max_body = -1 } }",
+	  "key 'http.max_body': must be a whole number from 0 to" },
+	{ "return { " A "http = { header_timeout_ms = 0 } }",
+	  "key 'http.header_timeout_ms': must be a whole number from 1 to" },
+	{ "return { " A "http = { linger_ms = 1.5 } }",
+	  "key 'http.linger_ms': must be a whole number" },
+	{ "return { " A "http = { date = 'yes' } }",
+	  "key 'http.date': must be true or false" },
+	{ "return { " A "http = { max_headers = 1000 } }",
+	  "key 'http.arena_size': must be at least 32256 for max_headers = 1000" },
+	{ "return { " A "log = { access = '' } }",
+	  "key 'log.access': must be a string of 1 to" },
+	{ "return { " A "log = { access = false } }",
+	  "key 'log.access': must be a string of 1 to" },
+	{ "return { " A "log = { access_buffer = 100 } }",
+	  "key 'log.access_buffer': must be a whole number from 4096 to" },
 	{ "return { " A "test_service = 7 }", "key 'test_service': must be a table" },
 	{ "return { " A "test_service = { echo = 0 } }",
 	  "key 'test_service.echo': must be a whole number from 1 to 65535" },
@@ -298,6 +371,7 @@ main(void)
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_tcp_and_test_service),
+		cmocka_unit_test(test_http_and_access_log),
 		cmocka_unit_test(test_shared_dictionaries),
 		cmocka_unit_test(test_bad_configs_name_file_key_reason),
 		cmocka_unit_test(test_missing_file),

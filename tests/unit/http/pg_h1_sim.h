@@ -43,6 +43,9 @@ struct h1t {
 	struct pg_h1_conn *pending;
 	uint64_t pending_at;
 	unsigned requests, closes;
+	unsigned logs;                 /* on_log calls; the last one: */
+	struct pg_h1_log log;
+	char log_method[16], log_target[256];
 	char last_trailer[64];
 	char queued[4096];             /* written at h1t_connect */
 	uint32_t queued_len;
@@ -187,9 +190,20 @@ h1t_on_close(struct pg_h1_conn *h)
 		T.pending = NULL;
 }
 
+static void
+h1t_on_log(struct pg_h1_conn *h, const struct pg_h1_log *l)
+{
+	T.logs++;
+	T.log = *l;
+	snprintf(T.log_method, sizeof(T.log_method), "%.*s",
+		 (int)l->method.len, l->method.ptr);
+	snprintf(T.log_target, sizeof(T.log_target), "%.*s",
+		 (int)l->target.len, l->target.ptr);
+}
+
 static struct pg_h1_handler h1t_handler = {
 	.on_request = h1t_on_request, .on_request_end = h1t_on_request_end,
-	.on_close = h1t_on_close,
+	.on_close = h1t_on_close, .on_log = h1t_on_log,
 };
 
 /* --- run ----------------------------------------------------------------- */

@@ -24,6 +24,13 @@ test_get(void **state)
 	assert_int_equal(T.stats.requests, 1);
 	assert_int_equal(T.stats.responses, 1);
 	assert_int_equal(T.stats.status_2xx, 1);
+	/* on_log: one response, every byte the client got, what was asked */
+	assert_int_equal(T.logs, 1);
+	assert_int_equal(T.log.status, 200);
+	assert_int_equal(T.log.bytes, T.cli.rxtotal);
+	assert_string_equal(T.log_method, "GET");
+	assert_string_equal(T.log_target, "/hello?x=1");
+	assert_true(T.log.start_ns != 0 && T.log.end_ns >= T.log.start_ns);
 	h1t_finish();
 }
 
@@ -60,6 +67,8 @@ test_keepalive(void **state)
 	assert_true(idle >= 5000 * H1T_MS && idle < 5200 * H1T_MS);
 	assert_int_equal(T.stats.keepalive_reuse, 1);
 	assert_int_equal(T.stats.timeout_keepalive, 1);
+	assert_int_equal(T.logs, 2);
+	assert_string_equal(T.log_target, "/two");
 	h1t_run(h1t_all_closed, 10000);
 	h1t_finish();
 }

@@ -99,6 +99,10 @@ check_reject(const struct pg_h1_conf *conf, const struct reject *r,
 		fail_msg("%s: the application holds a dead request", r->name);
 	if (T.pending != NULL)
 		fail_msg("%s: answered a refused request", r->name);
+	/* every refusal is one access log line with its status */
+	if (T.logs != 1 || T.log.status != r->status)
+		fail_msg("%s: on_log %u times, status %u", r->name, T.logs,
+			 T.log.status);
 	h1t_finish();
 }
 
