@@ -277,7 +277,8 @@ pg_lua_ffi_respond(struct pg_lua_req *r, int status, int n,
 	struct pg_http_msg resp = { .status = (uint16_t)status,
 				    .fields = fields, .nheaders = (uint16_t)n,
 				    .max_fields = (uint16_t)n };
-	if (pg_h1_respond(r->h, &resp, end ? 0 : clen, end ? PG_H1_END : 0,
+	/* HEAD keeps the Content-Length GET would have had. */
+	if (pg_h1_respond(r->h, &resp, clen, end ? PG_H1_END : 0,
 			  err) != PG_OK)
 		return -1;
 	r->responded = 1;

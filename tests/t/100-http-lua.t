@@ -126,3 +126,100 @@ return app
 --- raw_request eval
 "GET /hello HTTP/1.1\r\n\r\n"
 --- error_code: 400
+
+=== TEST 11: a streamed response is chunked
+--- app
+local app = require("perigee").app()
+app:get("/stream", function(req, res)
+  for i = 1, 3 do res:write(("part %d\n"):format(i)) end
+  return res:finish()
+end)
+return app
+--- request
+GET /stream
+--- error_code: 200
+--- response_headers
+Transfer-Encoding: chunked
+!Content-Length
+--- response_body
+part 1
+part 2
+part 3
+
+=== TEST 12: HEAD answers the headers of GET, without the body
+--- app
+local app = require("perigee").app()
+app:get("/hello", function(req, res) return res:send("hello, world\n") end)
+return app
+--- raw_request eval
+"HEAD /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+--- error_code: 200
+--- raw_response_like
+\AHTTP/1.1 200 [^\r]*\r\n(?:[^\r]+\r\n)*Content-Length: 13\r\n(?:[^\r]+\r\n)*\r\n\z
+
+=== TEST 13: HTTP/1.0 gets a 1.0 answer and the connection closes
+--- app
+local app = require("perigee").app()
+app:get("/hello", function(req, res) return res:send("old " .. req.http_version) end)
+return app
+--- raw_request eval
+"GET /hello HTTP/1.0\r\n\r\n"
+--- error_code: 200
+--- raw_response_like
+\AHTTP/1.[01] 200 .*\r\n\r\nold 1\.0\z
+
+=== TEST 14: Expect: 100-continue gets its interim answer, then the body is read
+--- app
+local app = require("perigee").app()
+app:post("/up", function(req, res) return res:send(("%d bytes"):format(#req:body())) end)
+return app
+--- raw_request eval
+"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nhello"
+--- raw_response_like
+\AHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 .*\r\n\r\n5 bytes\z
+
+=== TEST 15: a chunked request body reaches the handler whole
+--- app
+local app = require("perigee").app()
+app:post("/echo", function(req, res) return res:send(req:body()) end)
+return app
+--- raw_request eval
+"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+--- error_code: 200
+--- raw_response_like
+\r\n\r\nhello world\z
+
+=== TEST 16: a body over the route's limit is a 413
+--- app
+local app = require("perigee").app()
+app:post("/small", { body_limit = 4 }, function(req, res) return res:send(req:body()) end)
+return app
+--- request
+POST /small
+0123456789
+--- error_code: 413
+
+=== TEST 17: a redirect
+--- app
+local app = require("perigee").app()
+app:get("/old", function(req, res) return res:redirect("/new") end)
+return app
+--- request
+GET /old
+--- error_code: 302
+--- response_headers
+Location: /new
+
+=== TEST 18: 204 has neither body nor Content-Length
+--- app
+local app = require("perigee").app()
+app:delete("/thing", function(req, res) return res:status(204):send() end)
+return app
+--- raw_request eval
+"DELETE /thing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+--- error_code: 204
+--- response_headers
+!Content-Length
+!Transfer-Encoding
+--- raw_response_like
+\r\n\r\n\z
