@@ -38,12 +38,16 @@ pg_timer_cancel(struct pg_wheel *w, struct pg_timer *t)
 void
 pg_timer_arm(struct pg_wheel *w, struct pg_timer *t, uint64_t delay_ns)
 {
-	pg_timer_cancel(w, t);
 	/* Round up, plus the part of the current tick already gone (the wheel
 	 * does not know it): a timer never fires early, at most two ticks
 	 * late. */
 	uint64_t ticks = (delay_ns + w->tick_ns - 1) / w->tick_ns;
-	t->expires = w->now + ticks + 1;
+	uint64_t expires = w->now + ticks + 1;
+	/* TCP re-arms after every segment, mostly for the same tick. */
+	if (pg_timer_armed(t) && t->expires == expires)
+		return;
+	pg_timer_cancel(w, t);
+	t->expires = expires;
 	pg_timer_link(w, t);
 }
 

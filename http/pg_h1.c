@@ -325,13 +325,9 @@ pg_h1_log(struct pg_h1_conn *h, unsigned status)
 			       .status = (uint16_t)status,
 			       .method = m->method_name, .target = m->target };
 
+	/* (The method is known as soon as the target is: on_url_complete.) */
 	if (h->srv->hd.on_log == NULL)
 		return;
-	/* A refusal before the head was complete: the method, if read. */
-	if (l.method.ptr == NULL && l.target.ptr != NULL) {
-		l.method.ptr = llhttp_method_name(llhttp_get_method(&h->parser));
-		l.method.len = (uint32_t)strlen(l.method.ptr);
-	}
 	h->srv->hd.on_log(h, &l);
 }
 
@@ -496,9 +492,11 @@ pg_h1_on_url_complete(llhttp_t *p)
 {
 	struct pg_h1_conn *h = pg_h1_of(p);
 
-	h->req.method = pg_http_method_parse(
-		llhttp_method_name(llhttp_get_method(p)),
-		(uint32_t)strlen(llhttp_method_name(llhttp_get_method(p))));
+	/* llhttp's names are static strings: the slice needs no copy. */
+	h->req.method_name.ptr = llhttp_method_name(llhttp_get_method(p));
+	h->req.method_name.len = (uint32_t)strlen(h->req.method_name.ptr);
+	h->req.method = pg_http_method_parse(h->req.method_name.ptr,
+					     h->req.method_name.len);
 	h->span = PG_H1_SP_NONE;
 	if (pg_http_msg_set_target(&h->req, h->span_str.ptr, h->span_str.len)
 	    != PG_OK)
@@ -747,8 +745,6 @@ pg_h1_headers(struct pg_h1_conn *h)
 		pg_h1_fail(h, 400, PG_HTTP_C_err_host);
 		return;
 	}
-	m->method_name.ptr = llhttp_method_name(llhttp_get_method(p));
-	m->method_name.len = (uint32_t)strlen(m->method_name.ptr);
 	if ((v = pg_http_msg_header(m, "host")) != NULL
 	    && m->authority.ptr == NULL)
 		m->authority = *v;

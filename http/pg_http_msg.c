@@ -295,19 +295,8 @@ pg_http_out_put(struct pg_http_out *o, const void *p, uint32_t len)
 void
 pg_http_out_chain(struct pg_http_out *o, struct rte_mbuf *m)
 {
-	if (m == NULL)
-		return;
-	struct rte_mbuf *last = rte_pktmbuf_lastseg(m);
-	if (o->head == NULL) {
-		o->head = m;
-	} else {
-		o->tail->next = m;
-		o->head->nb_segs += m->nb_segs;
-		o->head->pkt_len += m->pkt_len;
-		m->nb_segs = 1;
-		m->pkt_len = m->data_len;
-	}
-	o->tail = last;
+	if (m != NULL)
+		pg_mbuf_chain_add(&o->head, &o->tail, m);
 }
 
 struct rte_mbuf *

@@ -136,6 +136,20 @@ pg_lua_vm_open(const char *app, const char *id_prefix, int server,
 	lua_pop(L, 1);
 	vm->app_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	vm->host_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	vm->serve_ref = LUA_NOREF;
+	if (server) {
+		/* The per-request entry, looked up once, not per request. */
+		lua_getglobal(L, "require");
+		lua_pushliteral(L, "perigee.ffi_transport");
+		if (lua_pcall(L, 1, 1, 0) != 0) {
+			snprintf(err, errlen, "perigee.ffi_transport: %s",
+				 lua_tostring(L, -1));
+			goto failed;
+		}
+		lua_getfield(L, -1, "serve");
+		vm->serve_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+		lua_pop(L, 1);
+	}
 	vm->refs = 1;
 	return vm;
 failed:

@@ -19,6 +19,7 @@ struct pg_lua_vm {
 	struct lua_State *L;
 	int app_ref;                 /* registry reference of the app table */
 	int host_ref;                /* and of perigee.host */
+	int serve_ref;               /* perigee.ffi_transport.serve (server) */
 	unsigned refs;               /* the worker's own + requests in flight */
 	uint64_t generation;         /* the reload generation it was built for */
 	int timers;                  /* host.run has timers pending */

@@ -107,11 +107,7 @@ pg_lua_http_request(struct pg_h1_conn *h, struct pg_http_msg *req)
 	pg_h1_set_ctx(h, r);
 	lh->active++;
 	L = vm->L;
-	lua_getglobal(L, "require");
-	lua_pushliteral(L, "perigee.ffi_transport");
-	if (lua_pcall(L, 1, 1, 0) != 0)
-		goto failed;
-	lua_getfield(L, -1, "serve");
+	lua_rawgeti(L, LUA_REGISTRYINDEX, vm->serve_ref);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, vm->app_ref);
 	lua_pushlightuserdata(L, r);
 	lua_pushcfunction(L, pg_lua_http_done);
@@ -119,7 +115,7 @@ pg_lua_http_request(struct pg_h1_conn *h, struct pg_http_msg *req)
 	if (lua_pcall(L, 3, 1, 0) != 0)
 		goto failed;
 	int task = (int)lua_tointeger(L, -1);
-	lua_pop(L, 2);
+	lua_pop(L, 1);
 	if (pg_h1_ctx(h) == r)
 		r->task = task;
 	return;

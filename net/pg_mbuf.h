@@ -60,19 +60,25 @@ pg_mbuf_alloc(struct rte_mempool *mp, uint16_t holder)
 	return m;
 }
 
-/* Append the filled segment m to the chain *head whose last is *tail. */
+/*
+ * Append the chain m (consumed) to the chain *head whose last segment is
+ * *tail (both NULL for an empty chain); *tail becomes m's last segment.
+ */
 static inline void
 pg_mbuf_chain_add(struct rte_mbuf **head, struct rte_mbuf **tail,
 		  struct rte_mbuf *m)
 {
+	struct rte_mbuf *last = rte_pktmbuf_lastseg(m);
 	if (*head == NULL) {
 		*head = m;
 	} else {
 		(*tail)->next = m;
-		(*head)->nb_segs++;
-		(*head)->pkt_len += m->data_len;
+		(*head)->nb_segs += m->nb_segs;
+		(*head)->pkt_len += m->pkt_len;
+		m->nb_segs = 1;
+		m->pkt_len = m->data_len;
 	}
-	*tail = m;
+	*tail = last;
 }
 
 /* Create a packet pool whose mbufs carry the private tag area. */

@@ -236,10 +236,7 @@ pg_tcp_add_payload(struct pg_tcp_conn *c, struct rte_mbuf *h, uint32_t seq,
 			mi->data_off += off;
 			mi->data_len = (uint16_t)n;
 			mi->pkt_len = n;
-			tail->next = mi;
-			tail = mi;
-			h->nb_segs++;
-			h->pkt_len += n;
+			pg_mbuf_chain_add(&h, &tail, mi);
 		}
 		seq += n;
 		len -= n;

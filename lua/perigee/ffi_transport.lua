@@ -79,28 +79,36 @@ function T:read_body(max)
   end
 end
 
+-- Response head arrays, reused by every response (C copies the fields
+-- into the head before pg_lua_ffi_respond returns).
+local MAX_FIELDS = 128                  -- PG_LUA_MAX_FIELDS
+local names = ffi.new("const char *[?]", MAX_FIELDS)
+local nlens = ffi.new("uint32_t[?]", MAX_FIELDS)
+local values = ffi.new("const char *[?]", MAX_FIELDS)
+local vlens = ffi.new("uint32_t[?]", MAX_FIELDS)
+
 function T:send_headers(status, list)
+  if #list > MAX_FIELDS then return nil, "too many response header fields" end
   local n, clen = 0, -1
-  local names = ffi.new("const char *[?]", #list)
-  local nlens = ffi.new("uint32_t[?]", #list)
-  local values = ffi.new("const char *[?]", #list)
-  local vlens = ffi.new("uint32_t[?]", #list)
-  local keep = {}                 -- the strings live until C copied them
+  local anchor = {}               -- strings made here live through the call
   for _, f in ipairs(list) do
-    local name, value = f[1], tostring(f[2])
+    local name, value = f[1], f[2]
+    if type(value) ~= "string" then
+      value = tostring(value)
+      anchor[#anchor + 1] = value
+    end
     local lname = name:lower()
     if lname == "content-length" then
       clen = tonumber(value) or -1
     elseif not FRAMING[lname] then
       names[n], nlens[n], values[n], vlens[n] = name, #name, value, #value
-      keep[#keep + 1] = name
-      keep[#keep + 1] = value
       n = n + 1
     end
   end
   local bodyless = self.method == "HEAD" or status == 204 or status == 304
   local rc = C.pg_lua_ffi_respond(self.r, status, n, names, nlens, values,
                                   vlens, clen, bodyless and 1 or 0, errp)
+  anchor = nil
   if rc == -2 then return nil, "closed" end
   if rc ~= 0 then return nil, ffi.string(errp[0]) end
   self.sent_end = bodyless
