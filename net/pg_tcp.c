@@ -263,7 +263,7 @@ void
 pg_tcp_free_queue(struct rte_mbuf *q)
 {
 	while (q != NULL) {
-		struct rte_mbuf *n = pg_tcp_qpriv(q)->qnext;
+		struct rte_mbuf *n = pg_mbuf_priv(q)->qnext;
 		pg_mbuf_free(q);
 		q = n;
 	}
@@ -603,11 +603,11 @@ pg_tcp_can_send(const struct pg_tcp_conn *c)
 static void
 pg_tcp_enqueue(struct pg_tcp_conn *c, struct rte_mbuf *m)
 {
-	pg_tcp_qpriv(m)->qnext = NULL;
+	pg_mbuf_priv(m)->qnext = NULL;
 	if (c->sndq_tail == NULL)
 		c->sndq = m;
 	else
-		pg_tcp_qpriv(c->sndq_tail)->qnext = m;
+		pg_mbuf_priv(c->sndq_tail)->qnext = m;
 	c->sndq_tail = m;
 	c->queued += m->pkt_len;
 	if (c->queued >= c->stack->conf.snd_hiwat)

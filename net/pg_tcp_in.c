@@ -440,9 +440,9 @@ pg_tcp_app_reads(const struct pg_tcp_conn *c)
 static void
 pg_tcp_queue_append(struct rte_mbuf **q, struct rte_mbuf *m)
 {
-	pg_tcp_qpriv(m)->qnext = NULL;
+	pg_mbuf_priv(m)->qnext = NULL;
 	while (*q != NULL)
-		q = &pg_tcp_qpriv(*q)->qnext;
+		q = &pg_mbuf_priv(*q)->qnext;
 	*q = m;
 }
 
@@ -483,10 +483,10 @@ pg_tcp_deliver_held(struct pg_tcp_conn *c)
 	c->flags &= ~PG_TCPF_RESUME;
 	while (c->held != NULL && pg_tcp_app_reads(c)) {
 		struct rte_mbuf *m = c->held;
-		c->held = pg_tcp_qpriv(m)->qnext;
+		c->held = pg_mbuf_priv(m)->qnext;
 		uint32_t len = m->pkt_len;
 		if (c->cb->on_data(c, m) == PG_AGAIN) {
-			pg_tcp_qpriv(m)->qnext = c->held;
+			pg_mbuf_priv(m)->qnext = c->held;
 			c->held = m;
 			break;
 		}
@@ -518,7 +518,7 @@ pg_tcp_ooo_unlink(struct pg_tcp_conn *c, struct rte_mbuf **pp)
 {
 	struct rte_mbuf *m = *pp;
 	uint32_t ts = PG_TCP_TRUESIZE(m);
-	*pp = pg_tcp_qpriv(m)->qnext;
+	*pp = pg_mbuf_priv(m)->qnext;
 	c->ooo_bytes -= ts;
 	c->stack->ooo_total -= ts;
 }
@@ -538,7 +538,7 @@ pg_tcp_ooo_insert(struct pg_tcp_conn *c, struct rte_mbuf *m, uint32_t seq,
 
 	/* Skip what ends before us; trim what overlaps our front. */
 	while (*pp != NULL) {
-		uint32_t ps = pg_tcp_qpriv(*pp)->seq, pe = ps + (*pp)->pkt_len;
+		uint32_t ps = pg_mbuf_priv(*pp)->seq, pe = ps + (*pp)->pkt_len;
 		if (SEQ_GEQ(ps, seq))
 			break;
 		if (SEQ_GT(pe, seq)) {
@@ -553,16 +553,16 @@ pg_tcp_ooo_insert(struct pg_tcp_conn *c, struct rte_mbuf *m, uint32_t seq,
 			m = pg_tcp_chain_adj(m, pe - seq);
 			seq = pe;
 		}
-		pp = &pg_tcp_qpriv(*pp)->qnext;
+		pp = &pg_mbuf_priv(*pp)->qnext;
 	}
 	/* Drop what we cover entirely; trim our tail against the next. */
 	while (*pp != NULL) {
-		uint32_t ps = pg_tcp_qpriv(*pp)->seq, pe = ps + (*pp)->pkt_len;
+		uint32_t ps = pg_mbuf_priv(*pp)->seq, pe = ps + (*pp)->pkt_len;
 		if (SEQ_GEQ(ps, end))
 			break;
 		if (SEQ_LEQ(pe, end)) {
 			struct rte_mbuf *old = *pp;
-			fin |= pg_tcp_qpriv(old)->flags & PG_TCP_FIN;
+			fin |= pg_mbuf_priv(old)->flags & PG_TCP_FIN;
 			pg_tcp_ooo_unlink(c, pp);
 			pg_mbuf_free(old);
 			continue;
@@ -579,9 +579,9 @@ pg_tcp_ooo_insert(struct pg_tcp_conn *c, struct rte_mbuf *m, uint32_t seq,
 		pg_netif_drop(s->nif, m, PG_DROP_tcp_ooo_full);
 		return;
 	}
-	pg_tcp_qpriv(m)->seq = seq;
-	pg_tcp_qpriv(m)->flags = fin ? PG_TCP_FIN : 0;
-	pg_tcp_qpriv(m)->qnext = *pp;
+	pg_mbuf_priv(m)->seq = seq;
+	pg_mbuf_priv(m)->flags = fin ? PG_TCP_FIN : 0;
+	pg_mbuf_priv(m)->qnext = *pp;
 	*pp = m;
 	c->ooo_bytes += ts;
 	s->ooo_total += ts;
@@ -596,8 +596,8 @@ pg_tcp_ooo_pull(struct pg_tcp_conn *c)
 {
 	while (c->ooo != NULL) {
 		struct rte_mbuf *m = c->ooo;
-		uint32_t seq = pg_tcp_qpriv(m)->seq, end = seq + m->pkt_len;
-		int fin = pg_tcp_qpriv(m)->flags & PG_TCP_FIN;
+		uint32_t seq = pg_mbuf_priv(m)->seq, end = seq + m->pkt_len;
+		int fin = pg_mbuf_priv(m)->flags & PG_TCP_FIN;
 		if (SEQ_GT(seq, c->rcv_nxt))
 			return 0;
 		pg_tcp_ooo_unlink(c, &c->ooo);
@@ -709,7 +709,7 @@ static void
 pg_tcp_fin_input(struct pg_tcp_conn *c)
 {
 	c->rcv_nxt++;
-	c->flags |= PG_TCPF_PEER_FIN | PG_TCPF_ACK_NOW;
+	c->flags |= PG_TCPF_ACK_NOW;
 	switch (c->state) {
 	case PG_TCP_ESTABLISHED:
 		c->state = PG_TCP_CLOSE_WAIT;
@@ -742,7 +742,7 @@ pg_tcp_sndq_drop(struct pg_tcp_conn *c, uint32_t n)
 	c->queued -= n;
 	while (n > 0 && c->sndq != NULL) {
 		struct rte_mbuf *m = c->sndq;
-		struct rte_mbuf *next = pg_tcp_qpriv(m)->qnext;
+		struct rte_mbuf *next = pg_mbuf_priv(m)->qnext;
 		if (n >= m->pkt_len) {
 			n -= m->pkt_len;
 			c->sndq = next;
@@ -751,7 +751,7 @@ pg_tcp_sndq_drop(struct pg_tcp_conn *c, uint32_t n)
 		}
 		int tail = c->sndq_tail == c->sndq;
 		m = pg_tcp_chain_adj(m, n);
-		pg_tcp_qpriv(m)->qnext = next;
+		pg_mbuf_priv(m)->qnext = next;
 		c->sndq = m;
 		if (tail)
 			c->sndq_tail = m;       /* the old head may be freed */

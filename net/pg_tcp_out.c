@@ -137,8 +137,8 @@ pg_tcp_opt_sack(struct pg_tcp_tx *tx, struct pg_tcp_conn *c)
 	/* Merge the queue into contiguous blocks. */
 	unsigned total = 0, first = 0;
 	struct { uint32_t start, end; } all[PG_TCP_SACK_BOARD];
-	for (struct rte_mbuf *m = c->ooo; m != NULL; m = pg_tcp_qpriv(m)->qnext) {
-		uint32_t st = pg_tcp_qpriv(m)->seq, en = st + m->pkt_len;
+	for (struct rte_mbuf *m = c->ooo; m != NULL; m = pg_mbuf_priv(m)->qnext) {
+		uint32_t st = pg_mbuf_priv(m)->seq, en = st + m->pkt_len;
 		if (total > 0 && all[total - 1].end == st) {
 			all[total - 1].end = en;
 		} else if (total < PG_TCP_SACK_BOARD) {
@@ -201,7 +201,7 @@ pg_tcp_sndq_find(struct pg_tcp_conn *c, uint32_t seq, uint32_t *off)
 		at += seg->data_len;
 		seg = seg->next;
 		if (seg == NULL) {
-			entry = pg_tcp_qpriv(entry)->qnext;
+			entry = pg_mbuf_priv(entry)->qnext;
 			seg = entry;
 		}
 	}

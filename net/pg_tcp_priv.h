@@ -61,7 +61,6 @@ enum {
 	PG_TCPF_KEEPALIVE = 1u << 4,
 	PG_TCPF_SHUT_WR   = 1u << 5,   /* FIN to send after the queue */
 	PG_TCPF_FIN_ACKED = 1u << 6,   /* our FIN is acknowledged */
-	PG_TCPF_PEER_FIN  = 1u << 7,   /* peer's FIN received in order */
 	PG_TCPF_EOF_DUE   = 1u << 8,   /* on_eof waits for held data */
 	PG_TCPF_ORPHAN    = 1u << 9,   /* the application let go */
 	PG_TCPF_PASSIVE   = 1u << 10,  /* opened by a listener */
@@ -190,12 +189,6 @@ struct pg_tcp_seg {
 	struct { uint32_t start, end; } sack[PG_TCP_SACK_MAX];
 };
 
-/* Private-area helpers for queued chains. */
-static inline struct pg_mbuf_priv *
-pg_tcp_qpriv(struct rte_mbuf *m)
-{
-	return pg_mbuf_priv(m);
-}
 
 /* --- pg_tcp.c ----------------------------------------------------------- */
 
