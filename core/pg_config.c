@@ -754,6 +754,30 @@ pg_conf_app(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	return PG_OK;
 }
 
+/* lua = { ... } */
+static int
+pg_conf_lua(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
+{
+	static const char *const known[] = { "cpu_limit_ms", "kill_after_ms",
+		"auto_reload", "watch_ms", NULL };
+	struct pg_lua_conf *l = &cfg->lua;
+	int s;
+	if (pg_conf_enter(c, t, "lua", known, &s) != PG_OK)
+		return PG_ERROR;
+	int rc = pg_conf_uint(c, s, "cpu_limit_ms", 0, 3600000, 2000,
+			      &l->cpu_limit_ms);
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "kill_after_ms", 100, 3600000, 3000,
+				  &l->kill_after_ms);
+	if (rc == PG_OK)
+		rc = pg_conf_bool(c, s, "auto_reload", 0, &l->auto_reload);
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "watch_ms", 50, 60000, 500,
+				  &l->watch_ms);
+	pg_conf_leave(c);
+	return rc;
+}
+
 /*
  * shared = { name = size_bytes, ... }: the dictionaries of
  * perigee.shared(name), sorted by name. Names become memzone names.
@@ -827,7 +851,7 @@ pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	static const char *const known[] = { "name", "workers", "dpdk",
 		"interface", "listen", "log", "hugepages", "runtime_dir",
 		"process", "fault", "tcp", "http", "test_service", "shared",
-		"app", NULL };
+		"app", "lua", NULL };
 	if (pg_conf_known(c, t, known) != PG_OK)
 		return PG_ERROR;
 	if (pg_conf_string(c, t, "name", cfg->name, sizeof(cfg->name),
@@ -862,7 +886,7 @@ pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 			   sizeof(cfg->runtime_dir) - 32, def) != PG_OK)
 		return PG_ERROR;
 
-	if (pg_conf_app(c, t, cfg) != PG_OK)
+	if (pg_conf_app(c, t, cfg) != PG_OK || pg_conf_lua(c, t, cfg) != PG_OK)
 		return PG_ERROR;
 
 	if (pg_conf_dpdk(c, t, cfg) != PG_OK

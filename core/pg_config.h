@@ -43,6 +43,17 @@ struct pg_shdict_conf {
 	uint64_t size;
 };
 
+/* lua = { ... }: the application's watchdog and development reloads. */
+struct pg_lua_conf {
+	unsigned cpu_limit_ms;       /* Lua running this long without yielding
+				      * is interrupted (an error: 500); 0 off */
+	unsigned kill_after_ms;      /* still running this much later (compiled
+				      * code ignores the interrupt): the worker
+				      * is restarted */
+	uint8_t auto_reload;         /* reload when the app's files change */
+	unsigned watch_ms;           /* how often they are looked at */
+};
+
 struct pg_config {
 	char path[PG_PATH_MAX];
 	char name[PG_NAME_MAX];
@@ -74,6 +85,7 @@ struct pg_config {
 	unsigned hugepages_mb;
 	char runtime_dir[PG_PATH_MAX];
 	char app[PG_PATH_MAX];        /* the Lua application file, "" for none */
+	struct pg_lua_conf lua;       /* lua = { ... } */
 
 	unsigned restart_delay_ms;
 	unsigned restart_delay_max_ms;

@@ -21,6 +21,7 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 
+#include "core/pg_appwatch.h"
 #include "core/pg_control.h"
 #include "core/pg_log.h"
 #include "core/pg_primary.h"
@@ -383,8 +384,14 @@ pg_primary_loop(struct pg_primary *p)
 			if (fd >= 0)
 				pg_primary_command(p, fd, cmd);
 		}
-		if (!p->opts.single)
+		if (!p->opts.single) {
 			pg_supervisor_restart_due(p);
+			pg_supervisor_watch(p);
+		}
+		if (pg_appwatch_poll(p->appwatch, pg_now_ns())) {
+			pg_log_notice("the application's files changed");
+			pg_primary_reload(p);
+		}
 		if (p->reload_client_fd >= 0)
 			pg_primary_reload_check(p,
 				pg_now_ns() > p->reload_deadline_ns);
@@ -636,7 +643,12 @@ pg_primary_start(const struct pg_config *cfg,
 			close(notify);
 			notify = -1;
 		}
+		if (cfg->app[0] != '\0' && cfg->lua.auto_reload)
+			p->appwatch = pg_appwatch_new(cfg->app,
+						      cfg->lua.watch_ms);
 		pg_primary_loop(p);
+		pg_appwatch_free(p->appwatch);
+		p->appwatch = NULL;
 		rc = 0;
 	} else {
 		fprintf(stderr, "perigee: start failed; see the log (%s)\n",

@@ -43,6 +43,8 @@ struct pg_primary {
 	/* supervision (the primary's own memory) */
 	uint64_t restart_at_ns[PG_MAX_WORKERS];    /* 0: none pending */
 	unsigned restart_delay_ms[PG_MAX_WORKERS];
+	uint64_t watch_since[PG_MAX_WORKERS];      /* interrupted Lua run */
+	struct pg_appwatch *appwatch;              /* lua.auto_reload */
 	struct pg_worker single_worker;            /* --single */
 
 	int ctl_fd;
@@ -71,6 +73,9 @@ void pg_supervisor_reap(struct pg_primary *p);
 
 /* Start the workers whose restart time has come. */
 void pg_supervisor_restart_due(struct pg_primary *p);
+
+/* The Lua watchdog: interrupt, then restart, workers stuck in Lua. */
+void pg_supervisor_watch(struct pg_primary *p);
 
 /* Ask every worker to stop; kill those still there after the timeout. */
 void pg_supervisor_stop_all(struct pg_primary *p);

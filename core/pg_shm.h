@@ -42,6 +42,8 @@ struct pg_worker_shm {
 	volatile uint64_t generation; /* the reload generation it has applied */
 	char reload_error[256];       /* why it failed ("": it worked); written
 				       * before generation */
+	volatile uint64_t lua_since_ns; /* running Lua since (pg_now_ns), 0:
+					 * not in Lua; the primary's watchdog */
 	struct pg_stats stats;
 } __rte_cache_aligned;
 

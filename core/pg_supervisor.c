@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,6 +67,8 @@ pg_supervisor_spawn(struct pg_primary *p, unsigned id)
 	ws->lcore = id + 1;
 	ws->cpu = p->cfg.worker_cpu[id];
 	ws->started_ns = pg_now_ns();
+	ws->lua_since_ns = 0;         /* not the last incarnation's */
+	p->watch_since[id] = 0;
 	pid_t pid = fork();
 	if (pid < 0) {
 		pg_log_err(errno, "fork() for worker %u failed", id);
@@ -174,6 +177,45 @@ pg_supervisor_restart_due(struct pg_primary *p)
 		if (pg_supervisor_spawn(p, i) != PG_OK)
 			p->restart_at_ns[i] = now + p->cfg.restart_delay_max_ms
 						    * 1000000ull;
+	}
+}
+
+/*
+ * The Lua watchdog, primary side (the worker side is in lua/pg_lua.c): a
+ * worker in Lua for longer than lua.cpu_limit_ms gets SIGXCPU, which
+ * interrupts the handler; one still there lua.kill_after_ms later runs a
+ * compiled loop that ignores the interrupt and is restarted.
+ */
+void
+pg_supervisor_watch(struct pg_primary *p)
+{
+	const struct pg_lua_conf *lc = &p->cfg.lua;
+	uint64_t now = pg_now_ns(), limit = lc->cpu_limit_ms * 1000000ull;
+
+	if (limit == 0)
+		return;
+	for (unsigned i = 0; i < p->cfg.nworkers; i++) {
+		struct pg_worker_shm *ws = &p->shm->workers[i];
+		uint64_t since = ws->lua_since_ns;
+		pid_t pid = ws->pid;
+		if (pid == 0 || since == 0 || now < since || now - since < limit)
+			continue;
+		if (p->watch_since[i] != since) {
+			p->watch_since[i] = since;
+			pg_log_warn(0, "worker %u: Lua has run %lu ms without "
+				    "yielding: interrupting it", i,
+				    (unsigned long)((now - since) / 1000000));
+			syscall(SYS_tgkill, pid, pid, SIGXCPU);
+		} else if (now - since >= limit
+			   + lc->kill_after_ms * 1000000ull) {
+			pg_log_err(0, "worker %u: Lua still runs %lu ms after "
+				   "the interrupt (a compiled loop that never "
+				   "yields does not see it): restarting the "
+				   "worker", i, (unsigned long)((now - since
+				   - limit) / 1000000));
+			ws->lua_since_ns = 0;
+			kill(pid, SIGKILL);
+		}
 	}
 }
 

@@ -189,6 +189,10 @@ pg_worker_reload(struct pg_worker *w, uint64_t gen)
 	char *err = w->self->reload_error;
 
 	err[0] = '\0';
+	if (pg_http_log_reopen(w->access) != PG_OK)
+		pg_log_err(errno, "worker %u: cannot reopen the access log %s; "
+			   "writing on to the old file", w->id,
+			   w->shm->cfg.access_log);
 	if (app[0] != '\0') {
 		/* A fresh VM; the old one serves on until it is released. */
 		struct pg_lua_vm *vm = pg_lua_vm_open(app, w->id_prefix, 1, err,
@@ -342,6 +346,9 @@ pg_worker_main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
+	if (w.shm->cfg.lua.cpu_limit_ms > 0)
+		pg_lua_watchdog_init(&w.self->lua_since_ns,
+				     w.shm->cfg.lua.cpu_limit_ms);
 	const char *lf = w.shm->cfg.log_file;
 	if (pg_log_open(lf, w.shm->cfg.log_level, NULL, &err) != PG_OK)
 		pg_log_err(0, "worker %u: %s %s", id, err, lf);

@@ -22,6 +22,7 @@
 
 struct pg_http_log {
 	int fd;
+	char path[PG_PATH_MAX];
 	uint32_t size, len;
 	uint64_t first_ns;           /* when the oldest buffered line came */
 	uint64_t lines, lost;
@@ -49,9 +50,26 @@ pg_http_log_open(const char *path, uint32_t size)
 		errno = e;
 		return NULL;
 	}
+	snprintf(l->path, sizeof(l->path), "%s", path);
 	l->size = size;
 	l->sec = -1;
 	return l;
+}
+
+int
+pg_http_log_reopen(struct pg_http_log *l)
+{
+	if (l == NULL)
+		return PG_OK;
+	pg_http_log_flush(l);
+	int fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		      0644);
+	if (fd < 0)
+		return PG_ERROR;
+	close(l->fd);
+	l->fd = fd;
+	l->warned = 0;
+	return PG_OK;
 }
 
 int

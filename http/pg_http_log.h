@@ -46,6 +46,13 @@ unsigned pg_http_log_poll(struct pg_http_log *l, uint64_t now_ns);
 /* Write the buffer now. PG_OK, or PG_ERROR with errno (lines dropped). */
 int pg_http_log_flush(struct pg_http_log *l);
 
+/*
+ * Write the buffer, then open the file by its path again (after a log
+ * rotation moved it away). On failure (errno set) the old file is kept.
+ * l may be NULL.
+ */
+int pg_http_log_reopen(struct pg_http_log *l);
+
 /* Flush and close; l may be NULL. */
 void pg_http_log_close(struct pg_http_log *l);
 

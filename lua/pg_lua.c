@@ -3,6 +3,7 @@
  * the app file, reference counting across reloads.
  */
 #include <libgen.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,93 @@
 #include "core/pg_shm.h"
 #include "lua/pg_lua.h"
 #include "pg_auto_config.h"
+
+/* --- the watchdog --------------------------------------------------------- */
+
+static struct {
+	volatile uint64_t *since;    /* in the worker's shm slot */
+	uint64_t limit_ns;
+	lua_State *volatile L;       /* running Lua now, NULL: not */
+	volatile sig_atomic_t armed; /* the hook is set */
+} pg_lua_watch;
+
+/*
+ * The count hook the interrupt sets: raise in the coroutine that runs (a
+ * request's or a timer's task). The host's own code in the main thread
+ * is left alone; the hook stays until a task runs or Lua returns to C.
+ */
+static void
+pg_lua_cpu_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	if (lua_pushthread(L)) {
+		lua_pop(L, 1);
+		return;
+	}
+	lua_pop(L, 1);
+	lua_sethook(L, NULL, 0, 0);
+	pg_lua_watch.armed = 0;
+	luaL_error(L, "exceeded the CPU limit (%d ms without yielding)",
+		   (int)(pg_lua_watch.limit_ns / 1000000));
+}
+
+/* SIGXCPU from the primary. lua_sethook is safe in a signal handler. */
+static void
+pg_lua_on_xcpu(int sig)
+{
+	lua_State *L = pg_lua_watch.L;
+	uint64_t since = *pg_lua_watch.since;
+	(void)sig;
+	/* Not in Lua any more, or in Lua again but not for long. */
+	if (L == NULL || pg_lua_watch.armed || since == 0
+	    || pg_now_ns() - since < pg_lua_watch.limit_ns)
+		return;
+	pg_lua_watch.armed = 1;
+	lua_sethook(L, pg_lua_cpu_hook, LUA_MASKCOUNT, 1000);
+}
+
+void
+pg_lua_watchdog_init(volatile uint64_t *since, unsigned limit_ms)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = pg_lua_on_xcpu;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	*since = 0;
+	pg_lua_watch.since = since;
+	pg_lua_watch.limit_ns = (uint64_t)limit_ms * 1000000;
+	sigaction(SIGXCPU, &sa, NULL);
+}
+
+int
+pg_lua_pcall(lua_State *L, int nargs, int nres)
+{
+	lua_State *outer = pg_lua_watch.L;
+	int rc;
+
+	if (pg_lua_watch.since == NULL)
+		return lua_pcall(L, nargs, nres, 0);
+	if (outer == NULL)
+		*pg_lua_watch.since = pg_now_ns();
+	pg_lua_watch.L = L;
+	rc = lua_pcall(L, nargs, nres, 0);
+	pg_lua_watch.L = outer;
+	if (outer == NULL)
+		*pg_lua_watch.since = 0;
+	if (pg_lua_watch.armed) {
+		/* The interrupt came but did not fire here: pass it out. */
+		lua_sethook(L, NULL, 0, 0);
+		if (outer != NULL)
+			lua_sethook(outer, pg_lua_cpu_hook, LUA_MASKCOUNT,
+				    1000);
+		else
+			pg_lua_watch.armed = 0;
+	}
+	return rc;
+}
+
+/* --- the VM ------------------------------------------------------------------ */
 
 /* package.path = app dir, $PERIGEE_LUA_PATH, the installed modules, Lua's. */
 static void
@@ -129,7 +217,7 @@ pg_lua_vm_open(const char *app, const char *id_prefix, int server,
 	/* host.load(app) -> app | nil, err (the message names file and line) */
 	lua_getfield(L, -1, "load");
 	lua_pushstring(L, app);
-	if (lua_pcall(L, 1, 2, 0) != 0 || lua_isnil(L, -2)) {
+	if (pg_lua_pcall(L, 1, 2) != 0 || lua_isnil(L, -2)) {
 		snprintf(err, errlen, "%s", lua_tostring(L, -1));
 		goto failed;
 	}
@@ -165,7 +253,7 @@ pg_lua_vm_shutdown(struct pg_lua_vm *vm, const char *signal)
 	lua_rawgeti(L, LUA_REGISTRYINDEX, vm->host_ref);
 	lua_getfield(L, -1, "shutdown");
 	lua_pushstring(L, signal);
-	if (lua_pcall(L, 1, 0, 0) != 0)
+	if (pg_lua_pcall(L, 1, 0) != 0)
 		pg_log_err(0, "lua: host.shutdown: %s", lua_tostring(L, -1));
 	lua_settop(L, 0);
 }

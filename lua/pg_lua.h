@@ -37,6 +37,21 @@ struct pg_lua_vm {
 struct pg_lua_vm *pg_lua_vm_open(const char *app, const char *id_prefix,
 				 int server, char *err, size_t errlen);
 
+/*
+ * The watchdog, worker side. Lua that runs longer than limit_ms without
+ * returning to C (a handler that never yields) is interrupted when the
+ * primary sends SIGXCPU: a count hook raises "exceeded the CPU limit" in
+ * the running coroutine, which the framework answers with a 500. since is
+ * where this process publishes when it entered Lua (0: not in Lua) for
+ * the primary to read. Code LuaJIT compiled into a loop that never leaves
+ * its trace does not run hooks: the primary then restarts the worker.
+ * Without pg_lua_watchdog_init (perigee check, tests) nothing is watched.
+ */
+void pg_lua_watchdog_init(volatile uint64_t *since, unsigned limit_ms);
+
+/* lua_pcall(L, nargs, nres, 0) under the watchdog. */
+int pg_lua_pcall(struct lua_State *L, int nargs, int nres);
+
 /* Take or drop a reference; the last one closes the VM. */
 static inline void
 pg_lua_vm_hold(struct pg_lua_vm *vm)

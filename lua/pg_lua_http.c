@@ -52,7 +52,7 @@ pg_lua_host_call(struct pg_lua_vm *vm, const char *fn, int id)
 	lua_rawgeti(L, LUA_REGISTRYINDEX, vm->host_ref);
 	lua_getfield(L, -1, fn);
 	lua_pushinteger(L, id);
-	if (lua_pcall(L, 1, 0, 0) != 0) {
+	if (pg_lua_pcall(L, 1, 0) != 0) {
 		pg_log_err(0, "lua: host.%s: %s", fn, lua_tostring(L, -1));
 		lua_pop(L, 1);
 	}
@@ -112,7 +112,7 @@ pg_lua_http_request(struct pg_h1_conn *h, struct pg_http_msg *req)
 	lua_pushlightuserdata(L, r);
 	lua_pushcfunction(L, pg_lua_http_done);
 	/* serve may finish the request (and free r) before it returns. */
-	if (lua_pcall(L, 3, 1, 0) != 0)
+	if (pg_lua_pcall(L, 3, 1) != 0)
 		goto failed;
 	int task = (int)lua_tointeger(L, -1);
 	lua_pop(L, 1);
@@ -343,7 +343,7 @@ pg_lua_host_number(struct pg_lua_vm *vm, const char *fn, int *isnil)
 	double v = 0;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, vm->host_ref);
 	lua_getfield(L, -1, fn);
-	if (lua_pcall(L, 0, 1, 0) != 0) {
+	if (pg_lua_pcall(L, 0, 1) != 0) {
 		pg_log_err(0, "lua: host.%s: %s", fn, lua_tostring(L, -1));
 		*isnil = 1;
 	} else {

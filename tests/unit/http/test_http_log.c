@@ -1,6 +1,7 @@
 /*
  * The access log writer: the line format, escaping and cutting of the
- * target, nothing written before a second passed or the buffer filled.
+ * target, nothing written before a second passed or the buffer filled,
+ * reopening after a rotation.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -140,6 +141,36 @@ test_full_buffer_written(void **state)
 	assert_int_equal(lines, n);
 }
 
+/* After a rotation moved the file away, reopen writes to a new one. */
+static void
+test_reopen_after_rotation(void **state)
+{
+	char moved[sizeof(path) + 8];
+	(void)state;
+	truncate(path, 0);
+	snprintf(moved, sizeof(moved), "%s.1", path);
+	struct pg_http_log *l = pg_http_log_open(path, 4096);
+	struct pg_http_log_rec r = rec();
+	pg_http_log_add(l, &r, 0);
+	assert_int_equal(rename(path, moved), 0);
+	/* Buffered lines go to the file they were written for. */
+	assert_int_equal(pg_http_log_reopen(l), PG_OK);
+	r.status = 404;
+	pg_http_log_add(l, &r, 0);
+	pg_http_log_close(l);
+	char *text = slurp();
+	assert_non_null(strstr(text, " 404 164 "));
+	assert_null(strstr(text, " 200 164 "));
+	FILE *f = fopen(moved, "r");
+	char old[4096];
+	size_t n = fread(old, 1, sizeof(old) - 1, f);
+	fclose(f);
+	old[n] = '\0';
+	assert_non_null(strstr(old, " 200 164 "));
+	unlink(moved);
+	assert_int_equal(pg_http_log_reopen(NULL), PG_OK);
+}
+
 int
 main(void)
 {
@@ -150,6 +181,7 @@ main(void)
 		cmocka_unit_test(test_line_and_buffering),
 		cmocka_unit_test(test_target_escaped_and_cut),
 		cmocka_unit_test(test_full_buffer_written),
+		cmocka_unit_test(test_reopen_after_rotation),
 	};
 	int rc = cmocka_run_group_tests_name("access log", tests, NULL, NULL);
 	unlink(path);
