@@ -1,5 +1,5 @@
-# Reload under load: wrk keeps 8 connections busy for 30 s (the issue's figure) while the app is
-# reloaded every second, alternating two versions whose answers differ.
+# Reload under load: wrk keeps 8 connections busy for 30 s while the app
+# is reloaded every second, alternating two versions whose answers differ.
 # Not one request may fail, and the answers must switch.
 use v5.36;
 use lib 'tests/lib';
