@@ -66,6 +66,7 @@ struct pg_stream {
 	struct pg_tcp_conn *tcp;     /* underneath; NULL once it is gone */
 	uint8_t tls;                 /* 1: TLS (ops are pg_tls's) */
 	uint8_t proto;               /* enum pg_stream_proto, ALPN under TLS */
+	uint8_t dying;               /* in on_close: freed when it returns */
 	uint16_t port;               /* local port it was accepted on */
 };
 
