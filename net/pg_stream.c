@@ -92,9 +92,16 @@ pg_stream_tcp_new(struct pg_tcp_conn *c)
 	return s;
 }
 
+void
+pg_stream_tcp_drop(struct pg_stream *s)
+{
+	pg_tcp_set_ctx(s->tcp, NULL);
+	free(s);
+}
+
 /* --- TCP to the protocol -------------------------------------------------- */
 
-static int
+int
 pg_stream_tcp_on_data(struct pg_tcp_conn *c, struct rte_mbuf *m)
 {
 	struct pg_stream *s = pg_tcp_ctx(c);
@@ -105,7 +112,7 @@ pg_stream_tcp_on_data(struct pg_tcp_conn *c, struct rte_mbuf *m)
 	return s->cbs->on_data(s, m);
 }
 
-static void
+void
 pg_stream_tcp_on_eof(struct pg_tcp_conn *c)
 {
 	struct pg_stream *s = pg_tcp_ctx(c);
@@ -113,7 +120,7 @@ pg_stream_tcp_on_eof(struct pg_tcp_conn *c)
 		s->cbs->on_eof(s);
 }
 
-static void
+void
 pg_stream_tcp_on_writable(struct pg_tcp_conn *c)
 {
 	struct pg_stream *s = pg_tcp_ctx(c);
@@ -121,7 +128,7 @@ pg_stream_tcp_on_writable(struct pg_tcp_conn *c)
 		s->cbs->on_writable(s);
 }
 
-static void
+void
 pg_stream_tcp_on_close(struct pg_tcp_conn *c, enum pg_tcp_reason why)
 {
 	struct pg_stream *s = pg_tcp_ctx(c);
@@ -132,15 +139,6 @@ pg_stream_tcp_on_close(struct pg_tcp_conn *c, enum pg_tcp_reason why)
 	if (s->cbs != NULL && s->cbs->on_close != NULL)
 		s->cbs->on_close(s, why);
 	free(s);
-}
-
-void
-pg_stream_tcp_callbacks(struct pg_tcp_callbacks *cb)
-{
-	cb->on_data = pg_stream_tcp_on_data;
-	cb->on_eof = pg_stream_tcp_on_eof;
-	cb->on_writable = pg_stream_tcp_on_writable;
-	cb->on_close = pg_stream_tcp_on_close;
 }
 
 void
