@@ -21,7 +21,7 @@
 
 #include "core/pg_core.h"
 #include "core/pg_log.h"
-#include "http/pg_h1.h"
+#include "http/pg_http_server.h"
 #include "http/pg_http_log.h"
 #include "lua/pg_lua.h"
 #include "lua/pg_lua_http.h"
@@ -329,13 +329,14 @@ pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
 	memset(lh, 0, sizeof(*lh));
 	lh->vm = vm;
 	lh->log = log;
-	lh->srv = pg_h1_server_create(nif, conf, &pg_lua_http_handler, lh,
-				      stats, err);
+	lh->srv = pg_http_server_create(nif, conf, &pg_lua_http_handler, lh,
+					stats, err);
 	if (lh->srv == NULL)
 		return PG_ERROR;
 	for (unsigned i = 0; i < nports; i++)
-		if (pg_h1_listen(lh->srv, tcp, ports[i], err) != PG_OK) {
-			pg_h1_server_destroy(lh->srv);
+		if (pg_http_server_listen(lh->srv, tcp, ports[i], err)
+		    != PG_OK) {
+			pg_http_server_destroy(lh->srv);
 			lh->srv = NULL;
 			return PG_ERROR;
 		}
@@ -394,7 +395,7 @@ pg_lua_http_poll(struct pg_lua_http *lh)
 	unsigned n = 0;
 	if (lh->srv == NULL)
 		return 0;
-	n += pg_h1_server_poll(lh->srv);
+	n += pg_http_server_poll(lh->srv);
 	struct pg_lua_vm *vm = *lh->vm;
 	if (vm != NULL && (lh->active > 0 || vm->timers))
 		pg_lua_http_run(vm);
@@ -415,7 +416,7 @@ void
 pg_lua_http_stop(struct pg_lua_http *lh)
 {
 	if (lh->srv != NULL)
-		pg_h1_server_destroy(lh->srv);
+		pg_http_server_destroy(lh->srv);
 	lh->srv = NULL;
 	while (lh->nretired > 0)
 		pg_lua_vm_put(lh->retired[--lh->nretired]);
