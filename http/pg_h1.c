@@ -87,6 +87,8 @@ struct pg_h1_server {
 	struct pg_h1_conn *free;         /* reusable blocks */
 	uint32_t nconns;
 	uint32_t block_size;
+	pg_h1_h2_fn h2;                  /* takes h2c by prior knowledge */
+	void *h2_arg;
 	int64_t date_sec;
 	char date[30];
 };
@@ -978,6 +980,33 @@ pg_h1_kick(struct pg_h1_conn *h)
 
 /* --- stream callbacks ---------------------------------------------------- */
 
+/* Does m begin with the HTTP/2 connection preface (RFC 9113 3.4)? */
+static int
+pg_h1_is_preface(const struct rte_mbuf *m)
+{
+	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	char buf[sizeof(preface) - 1];
+	const void *p = rte_pktmbuf_read(m, 0, sizeof(buf), buf);
+	return p != NULL && memcmp(p, preface, sizeof(buf)) == 0;
+}
+
+/* The first bytes are the HTTP/2 preface: the stream goes to HTTP/2. */
+static int
+pg_h1_hand_over(struct pg_h1_conn *h, struct rte_mbuf *m)
+{
+	struct pg_stream *st = h->x.st;
+	pg_h1_h2_fn fn = h->srv->h2;
+	void *arg = h->srv->h2_arg;
+
+	h->x.st = NULL;
+	st->ctx = NULL;
+	st->cbs = NULL;
+	pg_h1_enter(h);
+	h->flags |= PG_H1F_DEAD;
+	pg_h1_leave(h);
+	return fn(arg, st, m);
+}
+
 static int
 pg_h1_st_data(struct pg_stream *st, struct rte_mbuf *m)
 {
@@ -987,6 +1016,10 @@ pg_h1_st_data(struct pg_stream *st, struct rte_mbuf *m)
 		pg_mbuf_free(m);
 		return PG_OK;
 	}
+	if (pg_unlikely(h->x.nth == 0 && h->state == PG_H1_IDLE
+			&& h->cur == NULL && h->srv->h2 != NULL)
+	    && pg_h1_is_preface(m))
+		return pg_h1_hand_over(h, m);
 	if (h->state == PG_H1_LINGER) {
 		pg_mbuf_free(m);
 		return PG_OK;
@@ -1189,6 +1222,13 @@ pg_h1_listen(struct pg_h1_server *s, struct pg_tcp_stack *stack,
 {
 	return pg_tcp_listen(stack, port, &pg_h1_tcp_cbs, s, NULL, err) != NULL
 	       ? PG_OK : PG_ERROR;
+}
+
+void
+pg_h1_set_h2(struct pg_h1_server *s, pg_h1_h2_fn fn, void *arg)
+{
+	s->h2 = fn;
+	s->h2_arg = arg;
 }
 
 unsigned

@@ -73,6 +73,15 @@ struct pg_h1_server *pg_h1_server_create(struct pg_netif *nif,
  */
 int pg_h1_attach(struct pg_h1_server *s, struct pg_stream *st);
 
+/*
+ * A connection whose first bytes are the HTTP/2 connection preface (h2c
+ * by prior knowledge) is handed to fn: HTTP/1.1 lets go of st, and fn
+ * takes it with those first bytes m, returning what on_data returns.
+ */
+typedef int (*pg_h1_h2_fn)(void *arg, struct pg_stream *st,
+			   struct rte_mbuf *m);
+void pg_h1_set_h2(struct pg_h1_server *s, pg_h1_h2_fn fn, void *arg);
+
 /* Listen on port of stack, plain TCP. PG_OK or PG_ERROR with *err. */
 int pg_h1_listen(struct pg_h1_server *s, struct pg_tcp_stack *stack,
 		 uint16_t port, const char **err);
