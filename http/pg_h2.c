@@ -39,6 +39,7 @@
 #define PG_H2_SEC         UINT64_C(1000000000)
 #define PG_H2_TICK_NS     (10 * PG_H2_MS)
 #define PG_H2_FRAME_HD    9
+#define PG_H2_TINY_WINDOW 1024     /* a WINDOW_UPDATE under it is suspect */
 
 /* Connection flags. */
 #define PG_H2F_IN_LIST    0x0001u
@@ -1073,7 +1074,12 @@ pg_h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
 			pg_h2_flood(c, PG_H2_FL_PING);
 		return 0;
 	case NGHTTP2_WINDOW_UPDATE:
-		pg_h2_flood(c, PG_H2_FL_WINDOW_UPDATE);
+		/* Large increments are what flow control is for (and overflow
+		 * ends in FLOW_CONTROL_ERROR); tiny ones make us send tiny
+		 * frames: those are counted. */
+		if (frame->window_update.window_size_increment
+		    < PG_H2_TINY_WINDOW)
+			pg_h2_flood(c, PG_H2_FL_WINDOW_UPDATE);
 		return 0;
 	case NGHTTP2_RST_STREAM:
 		PG_H2_COUNT(c, resets_recv);
@@ -1155,13 +1161,6 @@ pg_h2_on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame,
 	struct pg_h2_stream *s;
 
 	switch (frame->hd.type) {
-	case NGHTTP2_SETTINGS:
-		if (!(frame->hd.flags & NGHTTP2_FLAG_ACK)
-		    && c->srv->conf.settings_timeout_ms > 0)
-			pg_timer_arm(&c->srv->wheel, &c->settings_timer,
-				     c->srv->conf.settings_timeout_ms
-				     * PG_H2_MS);
-		return 0;
 	case NGHTTP2_RST_STREAM:
 		PG_H2_COUNT(c, resets_sent);
 		if (frame->rst_stream.error_code == NGHTTP2_REFUSED_STREAM)
@@ -1638,6 +1637,10 @@ pg_h2_start(struct pg_h2_conn *c)
 						     0, (int32_t)cf->conn_window)
 	       != 0)
 		return PG_ERROR;
+	/* (armed at submission: an early ACK may come with the preface) */
+	if (cf->settings_timeout_ms > 0)
+		pg_timer_arm(&c->srv->wheel, &c->settings_timer,
+			     cf->settings_timeout_ms * PG_H2_MS);
 	c->st->cbs = &pg_h2_stream_cbs;
 	c->st->ctx = c;
 	c->srv->stats->conns++;

@@ -66,7 +66,7 @@ struct pg_h2_conf {
 	uint32_t settings_rate;          /* SETTINGS per second */
 	uint32_t ping_rate;              /* PING per second */
 	uint32_t empty_data_rate;        /* empty DATA (no END_STREAM) */
-	uint32_t window_update_rate;     /* WINDOW_UPDATE per second */
+	uint32_t window_update_rate;     /* WINDOW_UPDATE < 1 KiB per second */
 	uint32_t max_outbound_ack;       /* ACKs queued unsent (nghttp2) */
 	uint8_t auto_continue;           /* 100 Continue after on_request */
 };
@@ -105,7 +105,7 @@ void pg_h2_conf_default(struct pg_h2_conf *conf);
 	X(flood_settings,     "SETTINGS frames over the rate")               \
 	X(flood_ping,         "PING frames over the rate")                   \
 	X(flood_empty_data,   "empty DATA frames over the rate")             \
-	X(flood_window_update, "WINDOW_UPDATE frames over the rate")         \
+	X(flood_window_update, "tiny WINDOW_UPDATEs over the rate")          \
 	X(flood_ack,          "ACKs the peer does not read (nghttp2)")       \
 	X(timeout_settings,   "SETTINGS not acknowledged in time")           \
 	X(timeout_idle,       "idle connections closed")                     \
