@@ -12,10 +12,9 @@
  *   h2t_advance(ms)         move the clock, run the server's timers
  *   h2t_finish()            destroy everything, check nothing leaked
  *
- * The fake stream keeps what the server sends until the pump delivers it
- * (h2t.chunk bytes per step), reports queued bytes like TCP, calls
- * on_writable below a low-water mark and hands refused input (PG_AGAIN)
- * again after pg_stream_recv_resume. Every frame the server sends is
+ * The connection is a fake pg_stream (tests/unit/net/pg_stream_fake.h);
+ * the pump delivers what the server sent h2t.chunk bytes per step. Every
+ * frame the server sends is
  * logged (h2t.log), whatever the client session makes of it.
  *
  * The application (h2t_on_*) answers "<METHOD> <path>[ <body>]" at the
@@ -28,7 +27,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "http/pg_h2.h"
-#include "net/pg_stream.h"
+#include "tests/unit/net/pg_stream_fake.h"
 
 #define H2T_MS        UINT64_C(1000000)
 #define H2T_START_NS  (UINT64_C(1000) * 1000 * H2T_MS)
@@ -71,12 +70,7 @@ struct h2t {
 	struct pg_h2_server *srv;
 	struct pg_h2_conf conf;
 	struct pg_h2_stats stats;
-	/* the fake stream */
-	struct pg_stream st;
-	struct rte_mbuf *sent, *sent_tail;
-	uint32_t queued;
-	int high, resumed, closed, aborted;
-	struct rte_mbuf *refused;     /* input the server answered PG_AGAIN */
+	struct pg_stream_fake fs;      /* the connection */
 	uint32_t chunk;               /* bytes delivered per pump step */
 	unsigned max_mbufs;           /* most mbufs in use at once */
 	/* the client */
@@ -102,62 +96,6 @@ struct h2t {
 };
 
 static struct h2t T;
-
-/* --- the fake stream ----------------------------------------------------- */
-
-static int
-h2t_st_send(struct pg_stream *s, struct rte_mbuf *m)
-{
-	T.queued += m->pkt_len;
-	pg_mbuf_chain_add(&T.sent, &T.sent_tail, m);
-	if (T.queued >= H2T_HIGH)
-		T.high = 1;
-	return PG_OK;
-}
-
-static int
-h2t_st_write(struct pg_stream *s, const void *buf, uint32_t len)
-{
-	struct pg_http_out o;
-	pg_http_out_init(&o, pg_test_pool, 1);
-	assert_int_equal(pg_http_out_put(&o, buf, len), PG_OK);
-	return h2t_st_send(s, pg_http_out_take(&o));
-}
-
-static uint32_t
-h2t_st_queued(const struct pg_stream *s)
-{
-	return T.queued;
-}
-
-static void
-h2t_st_resume(struct pg_stream *s)
-{
-	T.resumed = 1;
-}
-
-static void
-h2t_st_shutdown(struct pg_stream *s)
-{
-}
-
-static void
-h2t_st_close(struct pg_stream *s)
-{
-	T.closed = 1;
-}
-
-static void
-h2t_st_abort(struct pg_stream *s)
-{
-	T.closed = T.aborted = 1;
-}
-
-static const struct pg_stream_ops h2t_st_ops = {
-	.send = h2t_st_send, .write = h2t_st_write, .queued = h2t_st_queued,
-	.recv_resume = h2t_st_resume, .shutdown = h2t_st_shutdown,
-	.close = h2t_st_close, .abort = h2t_st_abort,
-};
 
 /* --- the frame log ------------------------------------------------------- */
 
@@ -248,58 +186,23 @@ h2t_log_bytes(const uint8_t *p, uint32_t n)
 
 /* --- moving bytes -------------------------------------------------------- */
 
-/* Bytes from the client: an mbuf chain offered to the server. */
+/* Bytes from the client, offered to the server. */
 static void
 h2t_to_server(const void *p, uint32_t n)
 {
-	struct pg_http_out o;
-	struct rte_mbuf *m;
-
-	pg_http_out_init(&o, pg_test_pool, 1);
-	assert_int_equal(pg_http_out_put(&o, p, n), PG_OK);
-	m = pg_http_out_take(&o);
-	if (T.refused != NULL) {         /* still refused: keep the order */
-		struct rte_mbuf *tail = rte_pktmbuf_lastseg(T.refused);
-		pg_mbuf_chain_add(&T.refused, &tail, m);
-		return;
-	}
-	if (T.st.cbs == NULL) {
-		pg_mbuf_free(m);
-		return;
-	}
-	if (T.st.cbs->on_data(&T.st, m) == PG_AGAIN)
-		T.refused = m;
-}
-
-/* Hand refused input again once the server resumed. */
-static int
-h2t_retry(void)
-{
-	struct rte_mbuf *m = T.refused;
-
-	if (m == NULL || !T.resumed)
-		return 0;
-	T.refused = NULL;
-	T.resumed = 0;
-	if (T.st.cbs == NULL) {
-		pg_mbuf_free(m);
-		return 1;
-	}
-	if (T.st.cbs->on_data(&T.st, m) == PG_AGAIN)
-		T.refused = m;
-	return 1;
+	assert_int_equal(pg_stream_fake_offer(&T.fs, p, n), PG_OK);
 }
 
 /* Deliver up to T.chunk bytes the server sent to the client. */
 static int
 h2t_deliver(void)
 {
+	struct rte_mbuf *m;
 	uint32_t done = 0;
 
-	if (T.sent == NULL)
+	if (T.fs.sent == NULL)
 		return 0;
-	while (T.sent != NULL && done < T.chunk) {
-		struct rte_mbuf *m = pg_mbuf_chain_pop(&T.sent, &T.sent_tail);
+	while (done < T.chunk && (m = pg_stream_fake_pop(&T.fs)) != NULL) {
 		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 		h2t_log_bytes(p, m->data_len);
 		if (!T.raw && T.cli != NULL)
@@ -307,14 +210,9 @@ h2t_deliver(void)
 							     m->data_len)
 				    >= 0);
 		done += m->data_len;
-		T.queued -= m->data_len;
 		pg_mbuf_free(m);
 	}
-	if (T.high && T.queued < H2T_LOW && T.st.cbs != NULL) {
-		T.high = 0;
-		if (T.st.cbs->on_writable != NULL)
-			T.st.cbs->on_writable(&T.st);
-	}
+	pg_stream_fake_drained(&T.fs);
 	return 1;
 }
 
@@ -348,7 +246,7 @@ h2t_pump(void)
 {
 	for (int i = 0; i < 1000000; i++) {
 		int moved = h2t_client_send();
-		moved |= h2t_retry();
+		moved |= pg_stream_fake_retry(&T.fs);
 		moved |= h2t_deliver();
 		h2t_count_mbufs();
 		if (!moved)
@@ -687,7 +585,7 @@ h2t_server(const struct pg_h2_conf *conf)
 				    &T.stats, &err);
 	if (T.srv == NULL)
 		fail_msg("h2 server: %s", err);
-	T.st.ops = &h2t_st_ops;
+	pg_stream_fake_init(&T.fs, pg_test_pool, H2T_HIGH, H2T_LOW);
 }
 
 /* Server and client; the client's preface is read before the attach. */
@@ -708,7 +606,7 @@ h2t_start_with(const struct pg_h2_conf *conf, const nghttp2_settings_entry *iv,
 		len += (uint32_t)n;
 	}
 	assert_true(len > 24);
-	assert_int_equal(pg_h2_attach(T.srv, &T.st, first, len), PG_OK);
+	assert_int_equal(pg_h2_attach(T.srv, &T.fs.st, first, len), PG_OK);
 }
 
 static void
@@ -725,7 +623,7 @@ h2t_start_raw(const struct pg_h2_conf *conf)
 
 	h2t_server(conf);
 	T.raw = 1;
-	assert_int_equal(pg_h2_attach(T.srv, &T.st, preface,
+	assert_int_equal(pg_h2_attach(T.srv, &T.fs.st, preface,
 				      sizeof(preface) - 1), PG_OK);
 	h2t_raw_frame(NGHTTP2_SETTINGS, 0, 0, NULL, 0);
 	h2t_raw_frame(NGHTTP2_SETTINGS, NGHTTP2_FLAG_ACK, 0, NULL, 0);
@@ -742,11 +640,7 @@ h2t_finish(void)
 {
 	pg_h2_server_destroy(T.srv);
 	T.srv = NULL;
-	if (T.sent != NULL)
-		pg_mbuf_free(T.sent);
-	if (T.refused != NULL)
-		pg_mbuf_free(T.refused);
-	T.sent = T.refused = NULL;
+	pg_stream_fake_fini(&T.fs);
 	if (T.cli != NULL)
 		nghttp2_session_del(T.cli);
 	T.cli = NULL;

@@ -29,7 +29,7 @@ test_preface_settings(void **state)
 	/* the client acknowledged: no SETTINGS timeout */
 	h2t_advance(15000);
 	assert_int_equal(T.stats.timeout_settings, 0);
-	assert_false(T.closed);
+	assert_false(T.fs.closed);
 	h2t_finish();
 }
 
@@ -302,7 +302,7 @@ test_rapid_reset(void **state)
 	assert_int_equal(T.stats.flood_rst, 1);
 	assert_int_equal(T.log.goaway, 1);
 	assert_int_equal(T.log.goaway_code, NGHTTP2_ENHANCE_YOUR_CALM);
-	assert_true(T.closed);
+	assert_true(T.fs.closed);
 	assert_int_equal(T.closes, T.requests);  /* every held one told */
 	h2t_finish();
 }
@@ -321,7 +321,7 @@ test_continuation_flood(void **state)
 	assert_int_equal(T.stats.flood_continuation, 1);
 	assert_int_equal(T.log.goaway, 1);
 	assert_int_equal(T.log.goaway_code, NGHTTP2_ENHANCE_YOUR_CALM);
-	assert_true(T.closed);
+	assert_true(T.fs.closed);
 	assert_int_equal(T.requests, 0);
 	h2t_finish();
 }
@@ -336,7 +336,7 @@ h2t_flood(uint8_t type, uint32_t sid, const void *pay, uint32_t len,
 	h2t_pump();
 	assert_int_equal(T.log.goaway, 1);
 	assert_int_equal(T.log.goaway_code, NGHTTP2_ENHANCE_YOUR_CALM);
-	assert_true(T.closed);
+	assert_true(T.fs.closed);
 }
 
 static void
@@ -377,7 +377,7 @@ test_ping_under_rate(void **state)
 	}
 	assert_int_equal(T.log.frames[NGHTTP2_PING], 270);
 	assert_int_equal(T.stats.flood_ping, 0);
-	assert_false(T.closed);
+	assert_false(T.fs.closed);
 	h2t_finish();
 }
 
@@ -426,14 +426,14 @@ test_idle_timeout(void **state)
 	h2t_pump();
 	assert_int_equal(h2t_cs(id)->status, 200);
 	h2t_advance(900);
-	assert_false(T.closed);
+	assert_false(T.fs.closed);
 	h2t_advance(200);
 	assert_int_equal(T.stats.timeout_idle, 1);
 	assert_int_equal(T.log.goaway, 1);
 	assert_int_equal(T.log.goaway_code, NGHTTP2_NO_ERROR);
 	assert_int_equal(T.log.goaway_last, 1);
-	assert_true(T.closed);
-	assert_false(T.aborted);
+	assert_true(T.fs.closed);
+	assert_false(T.fs.aborted);
 	assert_int_equal(pg_h2_server_conns(T.srv), 0);
 	h2t_finish();
 }
@@ -446,16 +446,16 @@ test_settings_timeout(void **state)
 
 	h2t_server(NULL);
 	T.raw = 1;
-	assert_int_equal(pg_h2_attach(T.srv, &T.st, preface,
+	assert_int_equal(pg_h2_attach(T.srv, &T.fs.st, preface,
 				      sizeof(preface) - 1), PG_OK);
 	h2t_raw_frame(NGHTTP2_SETTINGS, 0, 0, NULL, 0);   /* never an ACK */
 	h2t_pump();
 	h2t_advance(9000);
-	assert_false(T.closed);
+	assert_false(T.fs.closed);
 	h2t_advance(1100);
 	assert_int_equal(T.stats.timeout_settings, 1);
 	assert_int_equal(T.log.goaway_code, NGHTTP2_SETTINGS_TIMEOUT);
-	assert_true(T.closed);
+	assert_true(T.fs.closed);
 	h2t_finish();
 }
 
@@ -467,11 +467,11 @@ test_bad_preface(void **state)
 
 	h2t_server(NULL);
 	T.raw = 1;
-	assert_int_equal(pg_h2_attach(T.srv, &T.st, h1, sizeof(h1) - 1),
+	assert_int_equal(pg_h2_attach(T.srv, &T.fs.st, h1, sizeof(h1) - 1),
 			 PG_OK);
 	h2t_pump();
 	assert_int_equal(T.stats.err_preface, 1);
-	assert_true(T.closed);
+	assert_true(T.fs.closed);
 	h2t_finish();
 }
 
@@ -490,17 +490,18 @@ test_graceful_shutdown(void **state)
 	assert_int_equal(T.log.goaway, 1);
 	assert_int_equal(T.log.goaway_last, (uint32_t)id);
 	assert_int_equal(T.log.goaway_code, NGHTTP2_NO_ERROR);
-	assert_false(T.closed);
+	assert_false(T.fs.closed);
 	/* no new connection while shutting down */
-	struct pg_stream other = { .ops = &h2t_st_ops };
-	assert_int_equal(pg_h2_attach(T.srv, &other, NULL, 0), PG_ERROR);
+	struct pg_stream_fake other;
+	pg_stream_fake_init(&other, pg_test_pool, H2T_HIGH, H2T_LOW);
+	assert_int_equal(pg_h2_attach(T.srv, &other.st, NULL, 0), PG_ERROR);
 	assert_int_equal(T.stats.conn_refused, 1);
 	h2t_answer_held(0);
 	h2t_pump();
 	assert_int_equal(h2t_cs(id)->status, 200);
 	assert_string_equal(h2t_cs(id)->body, "GET /slow");
-	assert_true(T.closed);
-	assert_false(T.aborted);
+	assert_true(T.fs.closed);
+	assert_false(T.fs.aborted);
 	assert_int_equal(T.stats.goaway_sent, 1);
 	h2t_finish();
 }
@@ -539,7 +540,7 @@ test_app_abort(void **state)
 	assert_true(h2t_cs(id)->closed);
 	assert_int_equal(h2t_cs(id)->close_code, NGHTTP2_CANCEL);
 	assert_int_equal(T.closes, 0);
-	assert_false(T.closed);
+	assert_false(T.fs.closed);
 	h2t_finish();
 }
 
