@@ -130,6 +130,7 @@ struct pg_h2_stream {
 	struct rte_mbuf *out, *out_tail; /* response body not framed yet */
 	uint32_t out_len;
 	uint64_t body_max, body_total;
+	uint64_t owed;                   /* body bytes whose window is shut */
 	int64_t resp_clen;               /* -1: unknown */
 	uint64_t resp_sent;
 	uint64_t start_ns, resp_bytes;
@@ -237,8 +238,8 @@ pg_h2_stream_free(struct pg_h2_stream *s)
 	struct pg_h2_conn *c = s->c;
 	struct pg_h2_server *srv = c->srv;
 
-	if (s->req.body_len > 0 && c->ng != NULL)
-		nghttp2_session_consume_connection(c->ng, s->req.body_len);
+	if (s->owed > 0 && c->ng != NULL)
+		nghttp2_session_consume_connection(c->ng, s->owed);
 	pg_http_msg_reset(&s->req);
 	if (s->out != NULL)
 		pg_mbuf_free(s->out);
@@ -1042,7 +1043,8 @@ pg_h2_on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id,
 	m->body_tail = o.tail;
 	if (rc != PG_OK) {
 		/* the body is lost: give its window back and refuse */
-		nghttp2_session_consume(ng, id, len + m->body_len);
+		nghttp2_session_consume(ng, id, len + s->owed);
+		s->owed = 0;
 		pg_mbuf_free(m->body);
 		m->body = m->body_tail = NULL;
 		m->body_len = 0;
@@ -1050,6 +1052,7 @@ pg_h2_on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id,
 		return 0;
 	}
 	m->body_len += len;
+	s->owed += len;
 	s->flags |= PG_H2S_BODY_NEW;
 	return 0;
 }
@@ -1509,9 +1512,12 @@ pg_h2_body_read(struct pg_http_xchg *x, void *buf, uint32_t len)
 		return 0;
 	pg_h2_xchg_ops.cont(x);
 	got = pg_http_msg_body_read(&s->req, buf, len);
-	if (got > 0) {
-		/* the window opens by what the application took */
-		nghttp2_session_consume(s->c->ng, s->id, got);
+	if (got > 0 && s->owed > 0) {
+		/* the window opens by what the application took (not by a
+		 * body that came over HTTP/1.1 before an upgrade) */
+		uint64_t k = RTE_MIN((uint64_t)got, s->owed);
+		s->owed -= k;
+		nghttp2_session_consume(s->c->ng, s->id, k);
 		pg_h2_run(s->c);
 	}
 	return got;
