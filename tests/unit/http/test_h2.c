@@ -544,6 +544,54 @@ test_app_abort(void **state)
 	h2t_finish();
 }
 
+/* Upgrade: h2c: 101, then the HTTP/1.1 request answered as stream 1. */
+static void
+test_upgrade(void **state)
+{
+	uint8_t settings[64], first[512], arena[4096];
+	nghttp2_settings_entry iv[] = {
+		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 10 } };
+	struct pg_http_msg req;
+	const uint8_t *p;
+	const char *err;
+	uint32_t len = 0;
+	ssize_t n, slen;
+	(void)state;
+
+	h2t_server(NULL);
+	h2t_client(NULL, 0);
+	slen = nghttp2_pack_settings_payload(settings, sizeof(settings), iv, 1);
+	assert_true(slen > 0);
+	assert_int_equal(nghttp2_session_upgrade2(T.cli, settings, (size_t)slen,
+						  0, NULL), 0);
+	while ((n = nghttp2_session_mem_send(T.cli, &p)) > 0) {
+		memcpy(first + len, p, (size_t)n);
+		len += (uint32_t)n;
+	}
+	assert_int_equal(pg_http_msg_init(&req, arena, sizeof(arena), 8), PG_OK);
+	req.method_name = (struct pg_http_str){ "GET", 3 };
+	req.method = PG_HTTP_GET;
+	req.version = 11;
+	req.flags = PG_HTTP_F_BODY_DONE;
+	assert_int_equal(pg_http_msg_set_target(&req, "/up?q", 5), PG_OK);
+	assert_int_equal(pg_http_msg_add(&req, "Host", 4, "a", 1, 0), PG_OK);
+	assert_int_equal(pg_h2_attach_upgrade(T.srv, &T.fs.st, settings,
+					      (uint32_t)slen, &req, first, len,
+					      &err), PG_OK);
+	/* the 101 comes first, in HTTP/1.1 */
+	struct rte_mbuf *m = pg_stream_fake_pop(&T.fs);
+	assert_non_null(m);
+	assert_memory_equal(rte_pktmbuf_mtod(m, char *),
+			    "HTTP/1.1 101 Switching Protocols\r\n", 34);
+	pg_mbuf_free(m);
+	h2t_pump();
+	assert_int_equal(h2t_cs(1)->status, 200);
+	assert_string_equal(h2t_cs(1)->body, "GET /up");
+	assert_int_equal(T.stats.requests, 1);
+	pg_http_msg_reset(&req);
+	h2t_finish();
+}
+
 int
 main(void)
 {
@@ -571,6 +619,7 @@ main(void)
 		cmocka_unit_test(test_graceful_shutdown),
 		cmocka_unit_test(test_peer_reset),
 		cmocka_unit_test(test_app_abort),
+		cmocka_unit_test(test_upgrade),
 	};
 
 	pg_test_eal();
