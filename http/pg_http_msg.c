@@ -197,6 +197,41 @@ pg_http_method_parse(const char *p, uint32_t len)
 	return PG_HTTP_OTHER;
 }
 
+uint32_t
+pg_http_msg_body_read(struct pg_http_msg *m, void *buf, uint32_t len)
+{
+	uint32_t got = 0;
+
+	while (got < len && m->body != NULL) {
+		struct rte_mbuf *b = m->body;
+		uint16_t k = (uint16_t)RTE_MIN((uint32_t)b->data_len, len - got);
+		memcpy((char *)buf + got, rte_pktmbuf_mtod(b, char *), k);
+		got += k;
+		m->body_len -= k;
+		if (k < b->data_len) {
+			rte_pktmbuf_adj(b, k);
+			break;
+		}
+		pg_mbuf_free(pg_mbuf_chain_pop(&m->body, &m->body_tail));
+	}
+	return got;
+}
+
+int64_t
+pg_http_parse_length(const struct pg_http_str *v)
+{
+	int64_t n = 0;
+
+	if (v->len == 0 || v->len > 18)
+		return -1;
+	for (uint32_t i = 0; i < v->len; i++) {
+		if (v->ptr[i] < '0' || v->ptr[i] > '9')
+			return -1;
+		n = n * 10 + (v->ptr[i] - '0');
+	}
+	return n;
+}
+
 int
 pg_http_is_tchar(unsigned char c)
 {

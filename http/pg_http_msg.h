@@ -132,6 +132,16 @@ uint8_t pg_http_method_parse(const char *p, uint32_t len);
 int pg_http_msg_set_target(struct pg_http_msg *m, const char *p,
 			   uint32_t len);
 
+/*
+ * Copy up to len bytes of m's body into buf, freeing what was read.
+ * Returns how many.
+ */
+uint32_t pg_http_msg_body_read(struct pg_http_msg *m, void *buf,
+			       uint32_t len);
+
+/* A Content-Length value: 0 to 10^18 - 1, or -1 when malformed. */
+int64_t pg_http_parse_length(const struct pg_http_str *v);
+
 /* Is c a token character (RFC 9110 5.6.2)? */
 int pg_http_is_tchar(unsigned char c);
 

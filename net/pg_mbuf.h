@@ -81,6 +81,29 @@ pg_mbuf_chain_add(struct rte_mbuf **head, struct rte_mbuf **tail,
 	*tail = last;
 }
 
+/*
+ * Detach the first segment of the chain *head (last segment *tail) and
+ * return it as a chain of its own; *head becomes the rest (NULL, with
+ * *tail, when it was the last).
+ */
+static inline struct rte_mbuf *
+pg_mbuf_chain_pop(struct rte_mbuf **head, struct rte_mbuf **tail)
+{
+	struct rte_mbuf *m = *head;
+
+	*head = m->next;
+	if (*head != NULL) {
+		(*head)->nb_segs = (uint16_t)(m->nb_segs - 1);
+		(*head)->pkt_len = m->pkt_len - m->data_len;
+	} else {
+		*tail = NULL;
+	}
+	m->next = NULL;
+	m->nb_segs = 1;
+	m->pkt_len = m->data_len;
+	return m;
+}
+
 /* Create a packet pool whose mbufs carry the private tag area. */
 struct rte_mempool *pg_mbuf_pool_create(const char *name, unsigned n,
 					int socket);
