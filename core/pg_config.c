@@ -671,6 +671,67 @@ pg_conf_http(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	return rc;
 }
 
+/* http2 = { ... }: struct pg_h2_conf, the HTTP/2 server's settings. */
+#define PG_CONF_H2_NUM(f, lo, hi) PG_CONF_NUM(struct pg_h2_conf, f, lo, hi)
+static const struct pg_conf_num pg_conf_h2_nums[] = {
+	PG_CONF_H2_NUM(max_conns, 1, 1u << 22),
+	PG_CONF_H2_NUM(max_concurrent_streams, 1, 1u << 16),
+	PG_CONF_H2_NUM(initial_window, 1024, (1u << 31) - 1),
+	PG_CONF_H2_NUM(conn_window, 65535, (1u << 31) - 1),
+	PG_CONF_H2_NUM(max_frame_size, 16384, (1u << 24) - 1),
+	PG_CONF_H2_NUM(max_header_list, 1024, 1u << 24),
+	PG_CONF_H2_NUM(max_headers, 1, 4096),
+	PG_CONF_H2_NUM(arena_size, 1024, 1u << 24),
+	PG_CONF_H2_NUM(max_body, 0, 1ull << 50),
+	PG_CONF_H2_NUM(send_buffer, 4096, 1u << 30),
+	PG_CONF_H2_NUM(stream_buffer, 4096, 1u << 30),
+	PG_CONF_H2_NUM(idle_timeout_ms, 1, 86400000),
+	PG_CONF_H2_NUM(settings_timeout_ms, 1, 600000),
+	PG_CONF_H2_NUM(shutdown_timeout_ms, 1, 600000),
+	PG_CONF_H2_NUM(rst_burst, 1, 1u << 20),
+	PG_CONF_H2_NUM(rst_rate, 1, 1u << 20),
+	PG_CONF_H2_NUM(max_continuations, 0, 1u << 16),
+	PG_CONF_H2_NUM(settings_rate, 1, 1u << 20),
+	PG_CONF_H2_NUM(ping_rate, 1, 1u << 20),
+	PG_CONF_H2_NUM(empty_data_rate, 1, 1u << 20),
+	PG_CONF_H2_NUM(window_update_rate, 1, 1u << 20),
+	PG_CONF_H2_NUM(max_outbound_ack, 1, 1u << 20),
+};
+#undef PG_CONF_H2_NUM
+
+static const struct pg_conf_flag pg_conf_h2_flags[] = {
+	PG_CONF_FLAG(struct pg_h2_conf, auto_continue),
+};
+
+#define PG_CONF_H2_NKEYS \
+	(PG_ARRAY_SIZE(pg_conf_h2_nums) + PG_ARRAY_SIZE(pg_conf_h2_flags))
+
+static int
+pg_conf_http2(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
+{
+	const char *known[PG_CONF_H2_NKEYS + 1];
+	struct pg_h2_conf *hc = &cfg->http2;
+	int s;
+
+	pg_conf_keys(known, pg_conf_h2_nums, PG_ARRAY_SIZE(pg_conf_h2_nums),
+		     pg_conf_h2_flags, PG_ARRAY_SIZE(pg_conf_h2_flags), NULL);
+	pg_h2_conf_default(hc);
+	/* The request limits of http = { ... } hold for HTTP/2 as well
+	 * unless http2 = { ... } says otherwise. */
+	hc->max_conns = cfg->http.max_conns;
+	hc->max_headers = cfg->http.max_headers;
+	hc->arena_size = cfg->http.arena_size;
+	hc->max_body = cfg->http.max_body;
+	if (pg_conf_enter(c, t, "http2", known, &s) != PG_OK)
+		return PG_ERROR;
+	int rc = pg_conf_fields(c, s, hc, pg_conf_h2_nums,
+				PG_ARRAY_SIZE(pg_conf_h2_nums),
+				pg_conf_h2_flags,
+				PG_ARRAY_SIZE(pg_conf_h2_flags));
+	pg_conf_leave(c);
+	return rc;
+}
+
 /* test_service.connect = { addr = ..., port = ..., bytes = ... } */
 static int
 pg_conf_connect(struct pg_conf_ctx *c, int t, struct pg_testsvc_conf *ts)
@@ -958,7 +1019,7 @@ pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	static const char *const known[] = { "name", "workers", "dpdk",
 		"interface", "listen", "log", "hugepages", "runtime_dir",
 		"process", "fault", "tcp", "http", "test_service", "shared",
-		"app", "lua", "tls", NULL };
+		"app", "lua", "tls", "http2", NULL };
 	if (pg_conf_known(c, t, known) != PG_OK)
 		return PG_ERROR;
 	if (pg_conf_string(c, t, "name", cfg->name, sizeof(cfg->name),
@@ -1002,6 +1063,7 @@ pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	    || pg_conf_fault(c, t, cfg) != PG_OK
 	    || pg_conf_tcp(c, t, cfg) != PG_OK
 	    || pg_conf_http(c, t, cfg) != PG_OK
+	    || pg_conf_http2(c, t, cfg) != PG_OK
 	    || pg_conf_tls(c, t, cfg) != PG_OK
 	    || pg_conf_testsvc(c, t, cfg) != PG_OK
 	    || pg_conf_shared(c, t, cfg) != PG_OK)

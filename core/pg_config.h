@@ -10,6 +10,7 @@
 
 #include "core/pg_core.h"
 #include "http/pg_h1.h"
+#include "http/pg_h2.h"
 #include "net/pg_tcp.h"
 
 /* Seeded fault injection on a driver (tests; DESIGN §2). Rates are 0..1. */
@@ -117,6 +118,7 @@ struct pg_config {
 	struct pg_fault_conf fault;
 	struct pg_tcp_conf tcp;
 	struct pg_h1_conf http;      /* limits of the HTTP/1.1 server */
+	struct pg_h2_conf http2;     /* settings of the HTTP/2 server */
 	struct pg_testsvc_conf testsvc;
 
 	unsigned nshdicts;           /* sorted by name */

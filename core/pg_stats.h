@@ -10,6 +10,7 @@
 
 #include <rte_common.h>
 
+#include "http/pg_h2.h"
 #include "http/pg_http_stats.h"
 #include "net/pg_tcp.h"
 
@@ -72,6 +73,7 @@ struct pg_stats {
 	uint64_t drops[PG_DROP_MAX];
 	struct pg_tcp_stats tcp;     /* written by the worker's TCP stack */
 	struct pg_http_stats http;   /* written by its HTTP/1.1 server */
+	struct pg_h2_stats h2;       /* and by its HTTP/2 server */
 } __rte_cache_aligned;
 
 #define PG_STAT_INC(s, field)      ((s)->field++)

@@ -75,6 +75,11 @@ static const struct pg_status_group pg_status_http = {
 	offsetof(struct pg_stats, http),
 };
 
+static const struct pg_status_group pg_status_h2 = {
+	"h2", pg_h2_counter_names, PG_H2_C_MAX,
+	offsetof(struct pg_stats, h2),
+};
+
 static uint64_t
 pg_status_value(const struct pg_stats *s, const struct pg_status_group *g,
 		size_t i)
@@ -122,20 +127,25 @@ pg_status_http_refusal(size_t i)
 	return i >= PG_HTTP_C_err_syntax || i == PG_HTTP_C_conn_limit;
 }
 
-static void
-pg_status_text_http(FILE *f, const struct pg_stats *s)
+static int
+pg_status_h2_refusal(size_t i)
 {
-	const struct pg_http_stats *h = &s->http;
-	if (h->conns == 0)
+	return i >= PG_H2_C_resets_recv || i == PG_H2_C_conn_refused;
+}
+
+static void
+pg_status_text_refusals(FILE *f, const struct pg_stats *s,
+			const struct pg_status_group *g, size_t first,
+			const char *const *texts, int (*refusal)(size_t i))
+{
+	if (pg_status_value(s, g, 0) == 0)       /* conns: never served */
 		return;
-	pg_status_text_group(f, s, &pg_status_http, PG_HTTP_C_requests,
-			     pg_status_http_refusal);
-	for (size_t i = 0; i < PG_HTTP_C_MAX; i++) {
-		uint64_t v = pg_status_value(s, &pg_status_http, i);
-		if (v != 0 && pg_status_http_refusal(i))
-			fprintf(f, "  http %-21s %10lu  %s\n",
-				pg_http_counter_names[i], (unsigned long)v,
-				pg_http_counter_texts[i]);
+	pg_status_text_group(f, s, g, first, refusal);
+	for (size_t i = 0; i < g->n; i++) {
+		uint64_t v = pg_status_value(s, g, i);
+		if (v != 0 && refusal(i))
+			fprintf(f, "  %-4s %-21s %10lu  %s\n", g->name,
+				g->names[i], (unsigned long)v, texts[i]);
 	}
 }
 
@@ -161,6 +171,7 @@ pg_status_json_worker(FILE *f, unsigned i, const struct pg_status_worker *sw)
 	fputc('}', f);
 	pg_status_json_group(f, s, &pg_status_tcp);
 	pg_status_json_group(f, s, &pg_status_http);
+	pg_status_json_group(f, s, &pg_status_h2);
 	fputc('}', f);
 }
 
@@ -182,7 +193,10 @@ pg_status_text_worker(FILE *f, unsigned i, const struct pg_status_worker *sw)
 	pg_status_text_group(f, s, &pg_status_tcp,
 			     offsetof(struct pg_tcp_stats, conns)
 			     / sizeof(uint64_t), NULL);
-	pg_status_text_http(f, s);
+	pg_status_text_refusals(f, s, &pg_status_http, PG_HTTP_C_requests,
+				pg_http_counter_texts, pg_status_http_refusal);
+	pg_status_text_refusals(f, s, &pg_status_h2, PG_H2_C_requests,
+				pg_h2_counter_texts, pg_status_h2_refusal);
 	for (unsigned d = 0; d < PG_DROP_MAX; d++)
 		if (s->drops[d] != 0)
 			fprintf(f, "  drop %-14s %10lu  %s\n", pg_drop_names[d],

@@ -264,8 +264,9 @@ pg_worker_run(struct pg_worker *w)
 	if (w->vm != NULL && w->shm->cfg.nlisten > 0) {
 		rc = pg_lua_http_start(&w->http, &w->nif, w->tcp,
 				       w->shm->cfg.listen, w->shm->cfg.nlisten,
-				       &w->shm->cfg.http, w->access, &w->vm,
-				       &w->self->stats.http, &err);
+				       &w->shm->cfg.http, &w->shm->cfg.http2,
+				       w->access, &w->vm, &w->self->stats.http,
+				       &w->self->stats.h2, &err);
 		if (rc != PG_OK) {
 			pg_log_err(0, "worker %u: cannot serve HTTP: %s",
 				   w->id, err);

@@ -3,12 +3,13 @@
  *
  *   plain accept -> pg_stream_tcp_new -> pg_h1_attach (HTTP/1.1 hands a
  *                   connection that opens with the HTTP/2 preface over
- *                   to pg_http_server_h2)
+ *                   to pg_http_server_h2c -> pg_h2_attach)
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/pg_core.h"
+#include "http/pg_h2.h"
 #include "http/pg_http_server.h"
 #include "net/pg_stream.h"
 #include "net/pg_tcp.h"
@@ -23,11 +24,26 @@ struct pg_http_listener {
 
 struct pg_http_server {
 	struct pg_h1_server *h1;
+	struct pg_h2_server *h2;
 	struct pg_http_listener listeners[PG_HTTP_MAX_LISTENERS];
 	unsigned nlisteners;
 };
 
 /* --- accepting ----------------------------------------------------------- */
+
+/* HTTP/1.1 saw the HTTP/2 preface (h2c by prior knowledge): m is it. */
+static int
+pg_http_server_h2c(void *arg, struct pg_stream *st, struct rte_mbuf *m)
+{
+	struct pg_http_server *s = arg;
+
+	if (pg_h2_attach(s->h2, st, NULL, 0) != PG_OK) {
+		rte_pktmbuf_free(m);
+		pg_stream_close(st);
+		return PG_OK;
+	}
+	return st->cbs->on_data(st, m);
+}
 
 static int
 pg_http_server_accept(struct pg_tcp_conn *c, void *lctx)
@@ -53,8 +69,10 @@ static const struct pg_tcp_callbacks pg_http_server_tcp_cbs = {
 
 struct pg_http_server *
 pg_http_server_create(struct pg_netif *nif, const struct pg_h1_conf *h1,
+		      const struct pg_h2_conf *h2,
 		      const struct pg_http_xchg_handler *hd, void *ctx,
-		      struct pg_http_stats *stats, const char **err)
+		      struct pg_http_stats *stats, struct pg_h2_stats *h2stats,
+		      const char **err)
 {
 	struct pg_http_server *s = calloc(1, sizeof(*s));
 
@@ -63,11 +81,16 @@ pg_http_server_create(struct pg_netif *nif, const struct pg_h1_conf *h1,
 		return NULL;
 	}
 	s->h1 = pg_h1_server_create(nif, h1, hd, ctx, stats, err);
-	if (s->h1 == NULL) {
-		free(s);
-		return NULL;
-	}
+	if (s->h1 == NULL)
+		goto failed;
+	s->h2 = pg_h2_server_create(nif, h2, hd, ctx, h2stats, err);
+	if (s->h2 == NULL)
+		goto failed;
+	pg_h1_set_h2(s->h1, pg_http_server_h2c, s);
 	return s;
+failed:
+	pg_http_server_destroy(s);
+	return NULL;
 }
 
 int
@@ -94,19 +117,27 @@ pg_http_server_listen(struct pg_http_server *s, struct pg_tcp_stack *stack,
 unsigned
 pg_http_server_poll(struct pg_http_server *s)
 {
-	return pg_h1_server_poll(s->h1);
+	return pg_h1_server_poll(s->h1) + pg_h2_server_poll(s->h2);
 }
 
 uint64_t
 pg_http_server_next_timer(const struct pg_http_server *s)
 {
-	return pg_h1_server_next_timer(s->h1);
+	uint64_t a = pg_h1_server_next_timer(s->h1);
+	uint64_t b = pg_h2_server_next_timer(s->h2);
+	return a < b ? a : b;
 }
 
 uint32_t
 pg_http_server_conns(const struct pg_http_server *s)
 {
-	return pg_h1_server_conns(s->h1);
+	return pg_h1_server_conns(s->h1) + pg_h2_server_conns(s->h2);
+}
+
+void
+pg_http_server_shutdown(struct pg_http_server *s)
+{
+	pg_h2_server_shutdown(s->h2);
 }
 
 void
@@ -114,6 +145,9 @@ pg_http_server_destroy(struct pg_http_server *s)
 {
 	if (s == NULL)
 		return;
-	pg_h1_server_destroy(s->h1);
+	if (s->h2 != NULL)
+		pg_h2_server_destroy(s->h2);
+	if (s->h1 != NULL)
+		pg_h1_server_destroy(s->h1);
 	free(s);
 }

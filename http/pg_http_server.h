@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "http/pg_h1.h"
+#include "http/pg_h2.h"
 #include "http/pg_http_stats.h"
 #include "http/pg_http_xchg.h"
 
@@ -27,14 +28,16 @@ struct pg_http_server;
 
 /*
  * A server whose exchanges go to hd (with ctx as their server_ctx), with
- * the HTTP/1.1 limits h1 (copied). stats may be NULL. NULL on failure,
- * *err says why.
+ * the HTTP/1.1 limits h1 and the HTTP/2 settings h2 (copied). The stats
+ * may be NULL. NULL on failure, *err says why.
  */
 struct pg_http_server *pg_http_server_create(struct pg_netif *nif,
 					     const struct pg_h1_conf *h1,
+					     const struct pg_h2_conf *h2,
 					     const struct pg_http_xchg_handler *hd,
 					     void *ctx,
 					     struct pg_http_stats *stats,
+					     struct pg_h2_stats *h2stats,
 					     const char **err);
 
 /* Serve port of stack, plain. PG_OK or PG_ERROR with *err. */
@@ -50,6 +53,12 @@ uint64_t pg_http_server_next_timer(const struct pg_http_server *s);
 
 /* Connections being served, every protocol. */
 uint32_t pg_http_server_conns(const struct pg_http_server *s);
+
+/*
+ * Graceful stop of HTTP/2: GOAWAY on every connection, streams in flight
+ * finish (HTTP/1.1 connections end with their current response).
+ */
+void pg_http_server_shutdown(struct pg_http_server *s);
 
 /* Reset every connection (on_close for exchanges in progress), free. */
 void pg_http_server_destroy(struct pg_http_server *s);

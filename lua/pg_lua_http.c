@@ -323,14 +323,16 @@ int
 pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
 		  struct pg_tcp_stack *tcp, const uint16_t *ports,
 		  unsigned nports, const struct pg_h1_conf *conf,
-		  struct pg_http_log *log, struct pg_lua_vm **vm,
-		  struct pg_http_stats *stats, const char **err)
+		  const struct pg_h2_conf *h2conf, struct pg_http_log *log,
+		  struct pg_lua_vm **vm, struct pg_http_stats *stats,
+		  struct pg_h2_stats *h2stats, const char **err)
 {
 	memset(lh, 0, sizeof(*lh));
 	lh->vm = vm;
 	lh->log = log;
-	lh->srv = pg_http_server_create(nif, conf, &pg_lua_http_handler, lh,
-					stats, err);
+	lh->srv = pg_http_server_create(nif, conf, h2conf,
+					&pg_lua_http_handler, lh, stats,
+					h2stats, err);
 	if (lh->srv == NULL)
 		return PG_ERROR;
 	for (unsigned i = 0; i < nports; i++)

@@ -12,6 +12,8 @@ struct pg_netif;
 struct pg_tcp_stack;
 struct pg_http_server;
 struct pg_h1_conf;
+struct pg_h2_conf;
+struct pg_h2_stats;
 struct pg_http_log;
 struct pg_http_stats;
 struct pg_lua_vm;
@@ -37,8 +39,9 @@ struct pg_lua_http {
 int pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
 		      struct pg_tcp_stack *tcp, const uint16_t *ports,
 		      unsigned nports, const struct pg_h1_conf *conf,
-		      struct pg_http_log *log, struct pg_lua_vm **vm,
-		      struct pg_http_stats *stats, const char **err);
+		      const struct pg_h2_conf *h2conf, struct pg_http_log *log,
+		      struct pg_lua_vm **vm, struct pg_http_stats *stats,
+		      struct pg_h2_stats *h2stats, const char **err);
 
 /*
  * A reload replaced vm: keep driving its tasks (sleeps, timeouts) until
