@@ -318,7 +318,11 @@ pg_tls_cert_load(struct pg_tls_ctx *ctx, struct pg_tls_cert *c,
 	}
 	if (SSL_CTX_use_PrivateKey_file(c->ssl, conf->key_file,
 					SSL_FILETYPE_PEM) != 1) {
-		*err = "cannot load the private key file (PEM expected)";
+		int r = ERR_GET_REASON(ERR_peek_last_error());
+		*err = r == X509_R_KEY_VALUES_MISMATCH
+		       || r == X509_R_KEY_TYPE_MISMATCH
+		       ? "the private key does not match the certificate"
+		       : "cannot load the private key file (PEM expected)";
 		return PG_ERROR;
 	}
 	if (SSL_CTX_check_private_key(c->ssl) != 1) {
