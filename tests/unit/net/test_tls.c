@@ -12,12 +12,11 @@
 #include "tests/unit/pg_test.h"
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
 #include "net/pg_stream.h"
 #include "net/pg_tls.h"
 #include "tests/unit/net/pg_tcp_sim.h"
+#include "tests/unit/net/pg_tls_cert.h"
 
 #define PORT      443
 #define MS        PG_TCP_SIM_MS
@@ -59,46 +58,6 @@ static char cert_a[128], key_a[128], cert_b[128], key_b[128];
 
 /* --- certificates -------------------------------------------------------- */
 
-/* A self-signed EC certificate for names (SAN, comma-separated "DNS:x"). */
-static void
-make_cert(const char *cn, const char *san, const char *cert, const char *key)
-{
-	static long serial = 1;
-	EVP_PKEY *k = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	X509V3_CTX v3;
-	X509_EXTENSION *e;
-	FILE *f;
-
-	assert_non_null(k);
-	assert_non_null(x);
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	X509_set_pubkey(x, k);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-				   (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509V3_set_ctx_nodb(&v3);
-	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-	e = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
-	assert_non_null(e);
-	X509_add_ext(x, e, -1);
-	X509_EXTENSION_free(e);
-	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
-	f = fopen(cert, "w");
-	assert_non_null(f);
-	PEM_write_X509(f, x);
-	fclose(f);
-	f = fopen(key, "w");
-	assert_non_null(f);
-	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
-	fclose(f);
-	X509_free(x);
-	EVP_PKEY_free(k);
-}
-
 static int
 certs_setup(void **state)
 {
@@ -111,8 +70,10 @@ certs_setup(void **state)
 	snprintf(key_a, sizeof(key_a), "%s/a.key", tmpdir);
 	snprintf(cert_b, sizeof(cert_b), "%s/b.pem", tmpdir);
 	snprintf(key_b, sizeof(key_b), "%s/b.key", tmpdir);
-	make_cert("a.test", "DNS:a.test", cert_a, key_a);
-	make_cert("b.test", "DNS:b.test,DNS:*.b.test", cert_b, key_b);
+	if (pg_test_cert("a.test", "DNS:a.test", cert_a, key_a) != PG_OK
+	    || pg_test_cert("b.test", "DNS:b.test,DNS:*.b.test", cert_b,
+			    key_b) != PG_OK)
+		return -1;
 	return 0;
 }
 
