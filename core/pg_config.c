@@ -735,23 +735,130 @@ pg_conf_name_ok(const char *s)
 	return 1;
 }
 
-/* The application file; a relative path is taken from the config's dir. */
+/*
+ * The path t[key] into out, taken from the configuration file's directory
+ * when relative. Absent: out = "" (an error when required).
+ */
+static int
+pg_conf_path(struct pg_conf_ctx *c, int t, const char *key, char *out,
+	     size_t len, int required)
+{
+	char path[PG_PATH_MAX];
+	if (pg_conf_string(c, t, key, path, sizeof(path), "-") != PG_OK)
+		return PG_ERROR;
+	if (strcmp(path, "-") == 0) {
+		out[0] = '\0';
+		return required ? pg_conf_fail(c, key, "is required") : PG_OK;
+	}
+	const char *slash = strrchr(c->file, '/');
+	int dir = path[0] == '/' || slash == NULL ? 0 : (int)(slash - c->file);
+	if ((size_t)snprintf(out, len, "%.*s%s%s", dir, c->file,
+			     dir ? "/" : "", path) >= len)
+		return pg_conf_fail(c, key, "path too long");
+	return PG_OK;
+}
+
+/* The application file. */
 static int
 pg_conf_app(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 {
-	char app[PG_PATH_MAX];
-	if (pg_conf_string(c, t, "app", app, sizeof(app), "-") != PG_OK)
+	return pg_conf_path(c, t, "app", cfg->app, sizeof(cfg->app), 0);
+}
+
+/* One { cert = ..., key = ... } at the top of the stack. */
+static int
+pg_conf_cert(struct pg_conf_ctx *c, struct pg_tls_cert_conf *tc)
+{
+	static const char *const known[] = { "cert", "key", NULL };
+	int t = lua_gettop(c->L);
+	if (!lua_istable(c->L, t))
+		return pg_conf_fail(c, "cert", "tls must be { cert = FILE, key "
+				    "= FILE } or a list of them");
+	if (pg_conf_known(c, t, known) != PG_OK
+	    || pg_conf_path(c, t, "cert", tc->cert, sizeof(tc->cert), 1)
+	       != PG_OK
+	    || pg_conf_path(c, t, "key", tc->key, sizeof(tc->key), 1)
+	       != PG_OK)
 		return PG_ERROR;
-	if (strcmp(app, "-") == 0) {
-		cfg->app[0] = '\0';
-		return PG_OK;
-	}
-	const char *slash = strrchr(c->file, '/');
-	int dir = app[0] == '/' || slash == NULL ? 0 : (int)(slash - c->file);
-	if ((size_t)snprintf(cfg->app, sizeof(cfg->app), "%.*s%s%s", dir,
-			     c->file, dir ? "/" : "", app) >= sizeof(cfg->app))
-		return pg_conf_fail(c, "app", "path too long");
 	return PG_OK;
+}
+
+/* tls = { cert = ..., key = ... } or a list of such, at the stack top. */
+static int
+pg_conf_listen_tls(struct pg_conf_ctx *c, struct pg_listen_tls *lt)
+{
+	int t = lua_gettop(c->L);
+	size_t n = lua_istable(c->L, t) ? lua_objlen(c->L, t) : 0;
+
+	if (n == 0) {
+		lt->ncerts = 1;
+		return pg_conf_cert(c, &lt->certs[0]);
+	}
+	if (n > PG_MAX_CERTS)
+		return pg_conf_fail(c, "cert", "%zu certificates, at most %d "
+				    "allowed", n, PG_MAX_CERTS);
+	for (unsigned i = 0; i < n; i++) {
+		lua_rawgeti(c->L, t, (int)i + 1);
+		int rc = pg_conf_cert(c, &lt->certs[i]);
+		lua_pop(c->L, 1);
+		if (rc != PG_OK)
+			return rc;
+	}
+	lt->ncerts = (unsigned)n;
+	return PG_OK;
+}
+
+/* A listen entry: a port, or { port = P, tls = ... }. */
+static int
+pg_conf_listen_item(struct pg_conf_ctx *c, const char *key, unsigned i,
+		    void *arg)
+{
+	static const char *const known[] = { "port", "tls", NULL };
+	struct pg_config *cfg = arg;
+	struct pg_conf_uintv pv = { 1, 65535, NULL, cfg->listen };
+	size_t n = strlen(c->section);
+	int t = lua_gettop(c->L), rc;
+
+	memset(&cfg->listen_tls[i], 0, sizeof(cfg->listen_tls[i]));
+	if (!lua_istable(c->L, t))
+		return pg_conf_uint_item(c, key, i, &pv);
+	snprintf(c->section + n, sizeof(c->section) - n, "%s%s[%u]",
+		 n ? "." : "", key, i + 1);
+	rc = pg_conf_known(c, t, known);
+	if (rc == PG_OK) {
+		lua_getfield(c->L, t, "port");
+		rc = pg_conf_uint_item(c, "port", i, &pv);
+		lua_pop(c->L, 1);
+	}
+	if (rc == PG_OK && pg_conf_field(c, t, "tls")) {
+		size_t m = strlen(c->section);
+		snprintf(c->section + m, sizeof(c->section) - m, ".tls");
+		rc = pg_conf_listen_tls(c, &cfg->listen_tls[i]);
+		lua_pop(c->L, 1);
+	}
+	c->section[n] = '\0';
+	return rc;
+}
+
+/* tls = { ... } */
+static int
+pg_conf_tls(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
+{
+	static const char *const known[] = { "tickets", "ticket_rotate_s",
+		"handshake_timeout_ms", NULL };
+	struct pg_tls_opts *o = &cfg->tls;
+	int s;
+	if (pg_conf_enter(c, t, "tls", known, &s) != PG_OK)
+		return PG_ERROR;
+	int rc = pg_conf_bool(c, s, "tickets", 1, &o->tickets);
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "ticket_rotate_s", 60, 7 * 86400, 3600,
+				  &o->ticket_rotate_s);
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "handshake_timeout_ms", 100, 600000,
+				  10000, &o->handshake_timeout_ms);
+	pg_conf_leave(c);
+	return rc;
 }
 
 /* lua = { ... } */
@@ -851,7 +958,7 @@ pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	static const char *const known[] = { "name", "workers", "dpdk",
 		"interface", "listen", "log", "hugepages", "runtime_dir",
 		"process", "fault", "tcp", "http", "test_service", "shared",
-		"app", "lua", NULL };
+		"app", "lua", "tls", NULL };
 	if (pg_conf_known(c, t, known) != PG_OK)
 		return PG_ERROR;
 	if (pg_conf_string(c, t, "name", cfg->name, sizeof(cfg->name),
@@ -872,9 +979,8 @@ pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	if (cfg->nworkers == 0)
 		return pg_conf_fail(c, "workers", "needs at least one CPU");
 
-	struct pg_conf_uintv lv = { 1, 65535, NULL, cfg->listen };
 	if (pg_conf_list(c, t, "listen", PG_MAX_LISTEN, &cfg->nlisten,
-			 pg_conf_uint_item, &lv) != PG_OK)
+			 pg_conf_listen_item, cfg) != PG_OK)
 		return PG_ERROR;
 	if (pg_conf_uint(c, t, "hugepages", 0, 1u << 20, 256,
 			 &cfg->hugepages_mb) != PG_OK)
@@ -896,6 +1002,7 @@ pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	    || pg_conf_fault(c, t, cfg) != PG_OK
 	    || pg_conf_tcp(c, t, cfg) != PG_OK
 	    || pg_conf_http(c, t, cfg) != PG_OK
+	    || pg_conf_tls(c, t, cfg) != PG_OK
 	    || pg_conf_testsvc(c, t, cfg) != PG_OK
 	    || pg_conf_shared(c, t, cfg) != PG_OK)
 		return PG_ERROR;

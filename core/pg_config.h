@@ -43,6 +43,26 @@ struct pg_shdict_conf {
 	uint64_t size;
 };
 
+/* One certificate of a TLS listener (paths taken from the config's dir). */
+struct pg_tls_cert_conf {
+	char cert[PG_PATH_MAX];      /* PEM: the certificate, then its chain */
+	char key[PG_PATH_MAX];       /* PEM private key */
+};
+
+/* listen = { { port = P, tls = { cert = ..., key = ... } } }: SNI picks
+ * among several certificates; the first is the default. */
+struct pg_listen_tls {
+	unsigned ncerts;
+	struct pg_tls_cert_conf certs[PG_MAX_CERTS];
+};
+
+/* tls = { ... }: what every TLS listener shares. */
+struct pg_tls_opts {
+	uint8_t tickets;             /* session resumption by tickets */
+	unsigned ticket_rotate_s;    /* a new ticket key this often */
+	unsigned handshake_timeout_ms;
+};
+
 /* lua = { ... }: the application's watchdog and development reloads. */
 struct pg_lua_conf {
 	unsigned cpu_limit_ms;       /* Lua running this long without yielding
@@ -76,6 +96,8 @@ struct pg_config {
 
 	unsigned nlisten;
 	uint16_t listen[PG_MAX_LISTEN];
+	struct pg_listen_tls listen_tls[PG_MAX_LISTEN]; /* ncerts 0: plain */
+	struct pg_tls_opts tls;       /* tls = { ... } */
 
 	int log_level;
 	char log_file[PG_PATH_MAX];

@@ -22,6 +22,7 @@
 #define PG_MAX_DEVICES   4
 #define PG_MAX_EAL_ARGS  16
 #define PG_MAX_LISTEN    16
+#define PG_MAX_CERTS     4          /* per TLS listener (SNI) */
 #define PG_PATH_MAX      256
 #define PG_NAME_MAX      32
 #define PG_ARG_MAX       128

@@ -1,5 +1,5 @@
 /*
- * HTTP/1.1 server connections over the TCP stack.
+ * HTTP/1.1 server connections over a byte stream (plain TCP or TLS).
  *
  *   on_data -> pg_h1_process -> pg_h1_scan (CR/LF strictness, limits)
  *                            -> llhttp_execute -> callbacks (spans, fields)
@@ -25,6 +25,7 @@
 #include "http/pg_h1.h"
 #include "net/pg_mbuf.h"
 #include "net/pg_netif.h"
+#include "net/pg_stream.h"
 #include "net/pg_tcp.h"
 
 #define PG_H1_MS          UINT64_C(1000000)
@@ -63,7 +64,7 @@ enum pg_h1_span { PG_H1_SP_NONE, PG_H1_SP_URL, PG_H1_SP_NAME, PG_H1_SP_VALUE };
 #define PG_H1F_CLOSE      0x0008u  /* close after this response */
 #define PG_H1F_CONTINUE   0x0010u  /* 100 Continue sent */
 #define PG_H1F_EOF        0x0020u  /* the peer sent FIN */
-#define PG_H1F_DEAD       0x0040u  /* TCP side gone: free when not busy */
+#define PG_H1F_DEAD       0x0040u  /* stream gone: free when not busy */
 #define PG_H1F_REFUSED    0x0080u  /* on_data answered PG_AGAIN */
 #define PG_H1F_TRAILERS   0x0100u  /* fields now are trailers */
 #define PG_H1F_NOBODY     0x0200u  /* response body is not written */
@@ -75,7 +76,7 @@ enum pg_h1_span { PG_H1_SP_NONE, PG_H1_SP_URL, PG_H1_SP_NAME, PG_H1_SP_VALUE };
 
 struct pg_h1_server {
 	struct pg_h1_conf conf;
-	struct pg_h1_handler hd;
+	struct pg_http_xchg_handler hd;
 	void *ctx;
 	struct pg_netif *nif;
 	struct pg_http_stats *stats;
@@ -86,15 +87,16 @@ struct pg_h1_server {
 	struct pg_h1_conn *free;         /* reusable blocks */
 	uint32_t nconns;
 	uint32_t block_size;
+	pg_h1_h2_fn h2;                  /* takes h2c by prior knowledge */
+	void *h2_arg;
 	int64_t date_sec;
 	char date[30];
 };
 
 struct pg_h1_conn {
+	struct pg_http_xchg x;           /* x.st: the stream, NULL once gone */
 	struct pg_h1_server *srv;
-	struct pg_tcp_conn *tcp;
 	struct pg_h1_conn *next, **pprev;
-	void *ctx;
 	llhttp_t parser;
 	struct pg_timer timer;
 	uint8_t state, timer_kind, scan, event, span, resumed;
@@ -103,7 +105,6 @@ struct pg_h1_conn {
 	uint16_t resp_status;
 	uint8_t framing;
 	uint32_t line_len, head_bytes;
-	uint32_t requests;
 	uint16_t err_status;             /* set by a callback with HPE_USER */
 	uint16_t err_counter;
 	struct rte_mbuf *cur, *seg;      /* chain parsed, cursor segment */
@@ -119,6 +120,12 @@ struct pg_h1_conn {
 };
 
 #define PG_H1_COUNT(h, c) ((h)->srv->stats->c++)
+
+static inline struct pg_h1_conn *
+pg_h1_of_xchg(const struct pg_http_xchg *x)
+{
+	return container_of(x, struct pg_h1_conn, x);
+}
 
 static void pg_h1_process(struct pg_h1_conn *h);
 static void pg_h1_fail(struct pg_h1_conn *h, unsigned status,
@@ -198,8 +205,8 @@ pg_h1_app_drop(struct pg_h1_conn *h)
 		return;
 	h->flags &= ~PG_H1F_APP;
 	if (h->srv->hd.on_close != NULL)
-		h->srv->hd.on_close(h);
-	h->ctx = NULL;               /* the application forgot h */
+		h->srv->hd.on_close(&h->x);
+	h->x.ctx = NULL;             /* the application forgot h */
 }
 
 /* Close (abort 0: FIN after the queued data) or reset the connection. */
@@ -211,13 +218,13 @@ pg_h1_end(struct pg_h1_conn *h, int abort)
 	pg_h1_enter(h);
 	pg_h1_app_drop(h);
 	h->flags |= PG_H1F_DEAD;
-	if (h->tcp != NULL) {
-		pg_tcp_set_ctx(h->tcp, NULL);
+	if (h->x.st != NULL) {
+		struct pg_stream *st = h->x.st;
+		h->x.st = NULL;
 		if (abort)
-			pg_tcp_abort(h->tcp);
+			pg_stream_abort(st);
 		else
-			pg_tcp_close(h->tcp);
-		h->tcp = NULL;
+			pg_stream_close(st);
 	}
 	pg_h1_leave(h);
 }
@@ -292,7 +299,7 @@ pg_h1_count_status(struct pg_h1_conn *h, unsigned status)
 	}
 }
 
-/* Hand the chain written to TCP. PG_ERROR when it could not. */
+/* Hand the chain written to the stream. PG_ERROR when it could not. */
 static int
 pg_h1_flush(struct pg_h1_conn *h, struct pg_http_out *o)
 {
@@ -300,12 +307,12 @@ pg_h1_flush(struct pg_h1_conn *h, struct pg_http_out *o)
 
 	if (m == NULL)
 		return PG_OK;
-	if (h->tcp == NULL) {
+	if (h->x.st == NULL) {
 		pg_mbuf_free(m);
 		return PG_ERROR;
 	}
 	h->resp_bytes += m->pkt_len;
-	return pg_tcp_send(h->tcp, m);
+	return pg_stream_send(h->x.st, m);
 }
 
 static void
@@ -319,7 +326,7 @@ static void
 pg_h1_log(struct pg_h1_conn *h, unsigned status)
 {
 	const struct pg_http_msg *m = &h->req;
-	struct pg_h1_log l = { .start_ns = h->start_ns,
+	struct pg_http_xchg_log l = { .start_ns = h->start_ns,
 			       .end_ns = h->srv->nif->now_ns,
 			       .bytes = h->resp_bytes,
 			       .status = (uint16_t)status,
@@ -328,7 +335,7 @@ pg_h1_log(struct pg_h1_conn *h, unsigned status)
 	/* (The method is known as soon as the target is: on_url_complete.) */
 	if (h->srv->hd.on_log == NULL)
 		return;
-	h->srv->hd.on_log(h, &l);
+	h->srv->hd.on_log(&h->x, &l);
 }
 
 /* A response of our own: status, no body beyond a one-line text. */
@@ -366,9 +373,9 @@ pg_h1_linger(struct pg_h1_conn *h)
 {
 	pg_h1_app_drop(h);
 	h->state = PG_H1_LINGER;
-	if (h->tcp == NULL)
+	if (h->x.st == NULL)
 		return;
-	pg_tcp_shutdown(h->tcp);
+	pg_stream_shutdown(h->x.st);
 	if (h->flags & PG_H1F_EOF) {
 		pg_h1_end(h, 0);
 		return;
@@ -376,7 +383,7 @@ pg_h1_linger(struct pg_h1_conn *h)
 	pg_h1_arm(h, PG_H1_T_LINGER, h->srv->conf.linger_ms);
 	if (h->flags & PG_H1F_REFUSED) {
 		h->flags &= ~PG_H1F_REFUSED;
-		pg_tcp_recv_resume(h->tcp);
+		pg_stream_recv_resume(h->x.st);
 	}
 }
 
@@ -710,10 +717,10 @@ pg_h1_send_continue(struct pg_h1_conn *h)
 
 	if (!(h->req.flags & PG_HTTP_F_EXPECT_CONTINUE)
 	    || (h->flags & (PG_H1F_CONTINUE | PG_H1F_RESP_HEAD))
-	    || (h->req.flags & PG_HTTP_F_BODY_DONE) || h->tcp == NULL)
+	    || (h->req.flags & PG_HTTP_F_BODY_DONE) || h->x.st == NULL)
 		return;
 	h->flags |= PG_H1F_CONTINUE;
-	if (pg_tcp_write(h->tcp, line, sizeof(line) - 1) == PG_OK) {
+	if (pg_stream_write(h->x.st, line, sizeof(line) - 1) == PG_OK) {
 		PG_H1_COUNT(h, continue_sent);
 		PG_H1_COUNT(h, status_1xx);
 	}
@@ -728,6 +735,7 @@ pg_h1_headers(struct pg_h1_conn *h)
 	const struct pg_http_str *v;
 
 	m->version = (uint8_t)(p->http_major * 10 + p->http_minor);
+	h->x.version = m->version;
 	if (m->version != 10 && m->version != 11) {
 		pg_h1_fail(h, 505, PG_HTTP_C_err_version);
 		return;
@@ -773,10 +781,10 @@ pg_h1_headers(struct pg_h1_conn *h)
 	h->scan = PG_H1_SC_OFF;
 	pg_h1_arm(h, PG_H1_T_BODY, h->srv->conf.body_timeout_ms);
 	PG_H1_COUNT(h, requests);
-	if (h->requests > 0)
+	if (h->x.nth > 0)
 		PG_H1_COUNT(h, keepalive_reuse);
 	h->flags |= PG_H1F_APP;
-	h->srv->hd.on_request(h, m);
+	h->srv->hd.on_request(&h->x, m);
 	if (h->srv->conf.auto_continue && (h->flags & PG_H1F_APP))
 		pg_h1_send_continue(h);
 }
@@ -788,7 +796,7 @@ pg_h1_complete(struct pg_h1_conn *h)
 	h->state = PG_H1_DONE;
 	pg_timer_cancel(&h->srv->wheel, &h->timer);
 	if ((h->flags & PG_H1F_APP) && h->srv->hd.on_request_end != NULL)
-		h->srv->hd.on_request_end(h);
+		h->srv->hd.on_request_end(&h->x);
 }
 
 /* Ready for the next request on this connection. */
@@ -806,7 +814,7 @@ pg_h1_next(struct pg_h1_conn *h)
 			PG_H1_COUNT(h, pipelined);
 	}
 	pg_http_msg_reset(&h->req);
-	h->requests++;
+	h->x.nth++;
 	h->state = PG_H1_IDLE;
 	h->scan = PG_H1_SC_START;
 	h->line_len = h->head_bytes = 0;
@@ -935,7 +943,7 @@ pg_h1_process(struct pg_h1_conn *h)
 			h->flags &= ~PG_H1F_BODY_NEW;
 			pg_h1_arm(h, PG_H1_T_BODY, h->srv->conf.body_timeout_ms);
 			if (h->srv->hd.on_body != NULL)
-				h->srv->hd.on_body(h);
+				h->srv->hd.on_body(&h->x);
 		}
 	}
 	if (h->state == PG_H1_LINGER && h->cur != NULL) {
@@ -959,10 +967,10 @@ pg_h1_kick(struct pg_h1_conn *h)
 {
 	pg_h1_enter(h);
 	pg_h1_process(h);
-	if (h->cur == NULL && (h->flags & PG_H1F_REFUSED) && h->tcp != NULL
+	if (h->cur == NULL && (h->flags & PG_H1F_REFUSED) && h->x.st != NULL
 	    && !(h->flags & PG_H1F_DEAD)) {
 		h->flags &= ~PG_H1F_REFUSED;
-		pg_tcp_recv_resume(h->tcp);
+		pg_stream_recv_resume(h->x.st);
 	}
 	if (!(h->flags & PG_H1F_DEAD) && h->cur == NULL && h->state
 	    == PG_H1_IDLE && (h->flags & PG_H1F_EOF))
@@ -970,17 +978,48 @@ pg_h1_kick(struct pg_h1_conn *h)
 	pg_h1_leave(h);
 }
 
-/* --- TCP callbacks ------------------------------------------------------- */
+/* --- stream callbacks ---------------------------------------------------- */
+
+/* Does m begin with the HTTP/2 connection preface (RFC 9113 3.4)? */
+static int
+pg_h1_is_preface(const struct rte_mbuf *m)
+{
+	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	char buf[sizeof(preface) - 1];
+	const void *p = rte_pktmbuf_read(m, 0, sizeof(buf), buf);
+	return p != NULL && memcmp(p, preface, sizeof(buf)) == 0;
+}
+
+/* The first bytes are the HTTP/2 preface: the stream goes to HTTP/2. */
+static int
+pg_h1_hand_over(struct pg_h1_conn *h, struct rte_mbuf *m)
+{
+	struct pg_stream *st = h->x.st;
+	pg_h1_h2_fn fn = h->srv->h2;
+	void *arg = h->srv->h2_arg;
+
+	h->x.st = NULL;
+	st->ctx = NULL;
+	st->cbs = NULL;
+	pg_h1_enter(h);
+	h->flags |= PG_H1F_DEAD;
+	pg_h1_leave(h);
+	return fn(arg, st, m);
+}
 
 static int
-pg_h1_tcp_data(struct pg_tcp_conn *c, struct rte_mbuf *m)
+pg_h1_st_data(struct pg_stream *st, struct rte_mbuf *m)
 {
-	struct pg_h1_conn *h = pg_tcp_ctx(c);
+	struct pg_h1_conn *h = st->ctx;
 
 	if (h == NULL) {
 		pg_mbuf_free(m);
 		return PG_OK;
 	}
+	if (pg_unlikely(h->x.nth == 0 && h->state == PG_H1_IDLE
+			&& h->cur == NULL && h->srv->h2 != NULL)
+	    && pg_h1_is_preface(m))
+		return pg_h1_hand_over(h, m);
 	if (h->state == PG_H1_LINGER) {
 		pg_mbuf_free(m);
 		return PG_OK;
@@ -998,9 +1037,9 @@ pg_h1_tcp_data(struct pg_tcp_conn *c, struct rte_mbuf *m)
 }
 
 static void
-pg_h1_tcp_eof(struct pg_tcp_conn *c)
+pg_h1_st_eof(struct pg_stream *st)
 {
-	struct pg_h1_conn *h = pg_tcp_ctx(c);
+	struct pg_h1_conn *h = st->ctx;
 
 	if (h == NULL)
 		return;
@@ -1031,30 +1070,31 @@ pg_h1_tcp_eof(struct pg_tcp_conn *c)
 }
 
 static void
-pg_h1_tcp_writable(struct pg_tcp_conn *c)
+pg_h1_st_writable(struct pg_stream *st)
 {
-	struct pg_h1_conn *h = pg_tcp_ctx(c);
+	struct pg_h1_conn *h = st->ctx;
 
 	if (h != NULL && (h->flags & PG_H1F_APP)
 	    && h->srv->hd.on_writable != NULL) {
 		pg_h1_enter(h);
-		h->srv->hd.on_writable(h);
+		h->srv->hd.on_writable(&h->x);
 		pg_h1_leave(h);
 	}
 }
 
 static void
-pg_h1_tcp_close(struct pg_tcp_conn *c, enum pg_tcp_reason why)
+pg_h1_st_close(struct pg_stream *st, enum pg_tcp_reason why)
 {
-	struct pg_h1_conn *h = pg_tcp_ctx(c);
+	struct pg_h1_conn *h = st->ctx;
 
+	(void)why;
 	if (h == NULL)
 		return;
 	pg_h1_enter(h);
 	if (h->state == PG_H1_HEAD || h->state == PG_H1_BODY
 	    || (h->flags & PG_H1F_APP))
 		PG_H1_COUNT(h, aborted);
-	h->tcp = NULL;
+	h->x.st = NULL;
 	pg_h1_app_drop(h);
 	h->flags |= PG_H1F_DEAD;
 	pg_h1_leave(h);
@@ -1072,10 +1112,18 @@ pg_h1_conn_alloc(struct pg_h1_server *s)
 	return malloc(s->block_size);
 }
 
-static int
-pg_h1_tcp_accept(struct pg_tcp_conn *c, void *lctx)
+static const struct pg_stream_cbs pg_h1_st_cbs = {
+	.on_data = pg_h1_st_data,
+	.on_eof = pg_h1_st_eof,
+	.on_writable = pg_h1_st_writable,
+	.on_close = pg_h1_st_close,
+};
+
+static const struct pg_http_xchg_ops pg_h1_xchg_ops;
+
+int
+pg_h1_attach(struct pg_h1_server *s, struct pg_stream *st)
 {
-	struct pg_h1_server *s = lctx;
 	struct pg_h1_conn *h;
 
 	if (s->nconns >= s->conf.max_conns
@@ -1085,7 +1133,11 @@ pg_h1_tcp_accept(struct pg_tcp_conn *c, void *lctx)
 	}
 	memset(h, 0, sizeof(*h));
 	h->srv = s;
-	h->tcp = c;
+	h->x.ops = &pg_h1_xchg_ops;
+	h->x.hd = &s->hd;
+	h->x.server_ctx = s->ctx;
+	h->x.st = st;
+	h->x.version = 11;
 	pg_timer_init(&h->timer, pg_h1_timer_fire);
 	pg_http_msg_init(&h->req, h + 1, s->conf.arena_size,
 			 s->conf.max_headers);
@@ -1099,26 +1151,39 @@ pg_h1_tcp_accept(struct pg_tcp_conn *c, void *lctx)
 	s->nconns++;
 	h->flags = PG_H1F_IN_LIST;
 	pg_h1_next(h);
-	h->requests = 0;
+	h->x.nth = 0;
 	pg_h1_arm(h, PG_H1_T_HEADER, s->conf.header_timeout_ms);
 	s->stats->conns++;
-	pg_tcp_set_ctx(c, h);
+	st->ctx = h;
+	st->cbs = &pg_h1_st_cbs;
+	return PG_OK;
+}
+
+/* pg_h1_listen's connections: plain TCP streams. */
+static int
+pg_h1_tcp_accept(struct pg_tcp_conn *c, void *lctx)
+{
+	struct pg_stream *st = pg_stream_tcp_new(c);
+
+	if (st == NULL)
+		return PG_ERROR;
+	if (pg_h1_attach(lctx, st) != PG_OK) {
+		pg_stream_tcp_drop(st);
+		return PG_ERROR;
+	}
 	return PG_OK;
 }
 
 static const struct pg_tcp_callbacks pg_h1_tcp_cbs = {
 	.on_accept = pg_h1_tcp_accept,
-	.on_data = pg_h1_tcp_data,
-	.on_eof = pg_h1_tcp_eof,
-	.on_writable = pg_h1_tcp_writable,
-	.on_close = pg_h1_tcp_close,
+	PG_STREAM_TCP_FORWARDERS,
 };
 
 /* --- server -------------------------------------------------------------- */
 
 struct pg_h1_server *
 pg_h1_server_create(struct pg_netif *nif, const struct pg_h1_conf *conf,
-		    const struct pg_h1_handler *hd, void *ctx,
+		    const struct pg_http_xchg_handler *hd, void *ctx,
 		    struct pg_http_stats *stats, const char **err)
 {
 	struct pg_h1_server *s;
@@ -1157,6 +1222,13 @@ pg_h1_listen(struct pg_h1_server *s, struct pg_tcp_stack *stack,
 {
 	return pg_tcp_listen(stack, port, &pg_h1_tcp_cbs, s, NULL, err) != NULL
 	       ? PG_OK : PG_ERROR;
+}
+
+void
+pg_h1_set_h2(struct pg_h1_server *s, pg_h1_h2_fn fn, void *arg)
+{
+	s->h2 = fn;
+	s->h2_arg = arg;
 }
 
 unsigned
@@ -1204,68 +1276,35 @@ pg_h1_server_conns(const struct pg_h1_server *s)
 	return s->nconns;
 }
 
-/* --- request API --------------------------------------------------------- */
+/* --- the exchange: request ----------------------------------------------- */
 
-struct pg_http_msg *
-pg_h1_request(struct pg_h1_conn *h)
+static void
+pg_h1_set_body_limit(struct pg_http_xchg *x, uint64_t max)
 {
-	return &h->req;
-}
+	struct pg_h1_conn *h = pg_h1_of_xchg(x);
 
-void *
-pg_h1_ctx(const struct pg_h1_conn *h)
-{
-	return h->ctx;
-}
-
-void
-pg_h1_set_ctx(struct pg_h1_conn *h, void *ctx)
-{
-	h->ctx = ctx;
-}
-
-struct pg_h1_server *
-pg_h1_conn_server(const struct pg_h1_conn *h)
-{
-	return h->srv;
-}
-
-struct pg_tcp_conn *
-pg_h1_tcp(const struct pg_h1_conn *h)
-{
-	return h->tcp;
-}
-
-uint32_t
-pg_h1_conn_requests(const struct pg_h1_conn *h)
-{
-	return h->requests;
-}
-
-void
-pg_h1_set_body_limit(struct pg_h1_conn *h, uint64_t max)
-{
 	h->body_max = max;
 	if ((h->req.flags & PG_HTTP_F_CONTENT_LENGTH)
 	    && h->req.content_length > max)
 		pg_h1_fail(h, 413, PG_HTTP_C_err_body_size);
 }
 
-void
-pg_h1_continue(struct pg_h1_conn *h)
+static void
+pg_h1_continue(struct pg_http_xchg *x)
 {
-	pg_h1_send_continue(h);
+	pg_h1_send_continue(pg_h1_of_xchg(x));
 }
 
-int
-pg_h1_body_done(const struct pg_h1_conn *h)
+static int
+pg_h1_body_done(const struct pg_http_xchg *x)
 {
-	return !!(h->req.flags & PG_HTTP_F_BODY_DONE);
+	return !!(pg_h1_of_xchg(x)->req.flags & PG_HTTP_F_BODY_DONE);
 }
 
-uint32_t
-pg_h1_body_read(struct pg_h1_conn *h, void *buf, uint32_t len)
+static uint32_t
+pg_h1_body_read(struct pg_http_xchg *x, void *buf, uint32_t len)
 {
+	struct pg_h1_conn *h = pg_h1_of_xchg(x);
 	struct pg_http_msg *m = &h->req;
 	int was_over = pg_h1_body_over(h);
 	uint32_t got = 0;
@@ -1298,7 +1337,7 @@ pg_h1_body_read(struct pg_h1_conn *h, void *buf, uint32_t len)
 	return got;
 }
 
-/* --- response API -------------------------------------------------------- */
+/* --- the exchange: response ---------------------------------------------- */
 
 static int64_t
 pg_h1_parse_clen(const struct pg_http_str *v)
@@ -1331,10 +1370,13 @@ pg_h1_response_done(struct pg_h1_conn *h)
 	pg_h1_kick(h);
 }
 
-int
-pg_h1_respond(struct pg_h1_conn *h, const struct pg_http_msg *resp,
+static int pg_h1_send(struct pg_http_xchg *x, struct rte_mbuf *m, int last);
+
+static int
+pg_h1_respond(struct pg_http_xchg *x, const struct pg_http_msg *resp,
 	      int64_t clen, unsigned flags, const char **err)
 {
+	struct pg_h1_conn *h = pg_h1_of_xchg(x);
 	const struct pg_http_msg *req = &h->req;
 	const struct pg_http_str *v;
 	struct pg_http_head_opts o = { .version = req->version,
@@ -1373,7 +1415,7 @@ pg_h1_respond(struct pg_h1_conn *h, const struct pg_http_msg *resp,
 	/* The last request a connection may carry says so in its answer
 	 * (closing after a keep-alive answer reads as an error to clients). */
 	if (h->srv->conf.max_requests != 0
-	    && h->requests + 1 >= h->srv->conf.max_requests)
+	    && h->x.nth + 1 >= h->srv->conf.max_requests)
 		h->flags |= PG_H1F_CLOSE;
 	/* The client may still hold back a body we never asked for. */
 	if ((req->flags & PG_HTTP_F_EXPECT_CONTINUE)
@@ -1405,21 +1447,22 @@ write:
 	if (resp->status >= 200)
 		h->flags |= PG_H1F_RESP_HEAD;
 	rc = pg_h1_flush(h, &out);
-	if (rc == PG_OK && resp->status >= 200 && (flags & PG_H1_END))
-		return pg_h1_send(h, NULL, 1);
+	if (rc == PG_OK && resp->status >= 200 && (flags & PG_XCHG_END))
+		return pg_h1_send(x, NULL, 1);
 	return rc;
 }
 
-int
-pg_h1_send(struct pg_h1_conn *h, struct rte_mbuf *m, int last)
+static int
+pg_h1_send(struct pg_http_xchg *x, struct rte_mbuf *m, int last)
 {
+	struct pg_h1_conn *h = pg_h1_of_xchg(x);
 	struct pg_http_out out;
 	const char *err;
 	uint32_t len = m != NULL ? m->pkt_len : 0;
 	int rc = PG_OK;
 
 	if (!(h->flags & PG_H1F_RESP_HEAD) || !(h->flags & PG_H1F_APP)
-	    || h->tcp == NULL) {
+	    || h->x.st == NULL) {
 		if (m != NULL)
 			pg_mbuf_free(m);
 		return PG_ERROR;
@@ -1460,9 +1503,10 @@ pg_h1_send(struct pg_h1_conn *h, struct rte_mbuf *m, int last)
 	return PG_OK;
 }
 
-int
-pg_h1_write(struct pg_h1_conn *h, const void *buf, uint32_t len, int last)
+static int
+pg_h1_write(struct pg_http_xchg *x, const void *buf, uint32_t len, int last)
 {
+	struct pg_h1_conn *h = pg_h1_of_xchg(x);
 	struct pg_http_out out;
 
 	pg_h1_out_init(h, &out);
@@ -1471,18 +1515,32 @@ pg_h1_write(struct pg_h1_conn *h, const void *buf, uint32_t len, int last)
 		PG_H1_COUNT(h, nomem);
 		return PG_ERROR;
 	}
-	return pg_h1_send(h, pg_http_out_take(&out), last);
+	return pg_h1_send(x, pg_http_out_take(&out), last);
 }
 
-uint32_t
-pg_h1_queued(const struct pg_h1_conn *h)
+static uint32_t
+pg_h1_queued(const struct pg_http_xchg *x)
 {
-	return h->tcp != NULL ? pg_tcp_queued(h->tcp) : 0;
+	return x->st != NULL ? pg_stream_queued(x->st) : 0;
 }
 
-void
-pg_h1_abort(struct pg_h1_conn *h)
+static void
+pg_h1_abort(struct pg_http_xchg *x)
 {
+	struct pg_h1_conn *h = pg_h1_of_xchg(x);
+
 	h->flags &= ~PG_H1F_APP;     /* no on_close for the caller itself */
 	pg_h1_end(h, 1);
 }
+
+static const struct pg_http_xchg_ops pg_h1_xchg_ops = {
+	.respond = pg_h1_respond,
+	.send = pg_h1_send,
+	.write = pg_h1_write,
+	.queued = pg_h1_queued,
+	.body_read = pg_h1_body_read,
+	.body_done = pg_h1_body_done,
+	.set_body_limit = pg_h1_set_body_limit,
+	.cont = pg_h1_continue,
+	.abort = pg_h1_abort,
+};

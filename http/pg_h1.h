@@ -1,27 +1,18 @@
 /*
- * HTTP/1.1 server connections (RFC 9112) on the userspace TCP stack,
- * parsed by llhttp in strict mode.
+ * HTTP/1.1 server connections (RFC 9112) over a byte stream (plain TCP or
+ * TLS: net/pg_stream.h), parsed by llhttp in strict mode.
  *
- * One server per worker. Each TCP connection accepted by its listener
- * gets a struct pg_h1_conn; requests arrive one at a time, in order:
- * while a request is unanswered the parser is paused and further TCP data
- * is refused (the stack holds it and the window shrinks), so pipelined
- * requests are answered strictly in order.
+ * One server per worker. Each stream attached to it (pg_h1_attach, or a
+ * connection accepted by pg_h1_listen) is a connection whose requests
+ * arrive one at a time, in order: while a request is unanswered the
+ * parser is paused and further data is refused (the stack holds it and
+ * the window shrinks), so pipelined requests are answered strictly in
+ * order.
  *
- * The application sees one request at a time per connection:
- *   on_request(h, req)   headers complete. req is valid until the
- *                        response ends (pg_h1_send/pg_h1_write with last,
- *                        or pg_h1_respond with PG_H1_END).
- *   on_body(h)           more request body is buffered: read it with
- *                        pg_h1_body_read (optional callback).
- *   on_request_end(h)    the body is complete (trailers in req).
- *   on_writable(h)       the peer drained the response below the stack's
- *                        low-water mark: write more.
- *   on_close(h)          the connection died while the application held
- *                        a request (reset, timeout, limit): forget h.
- * The response may come later than on_request (asynchronously); each
- * pg_h1_* call below must be made between on_request and the end of the
- * response or on_close, on the worker that owns the connection.
+ * The application sees each request as a struct pg_http_xchg (one per
+ * connection, reused for its next request) through the handler and
+ * functions of http/pg_http_xchg.h: the response may come later than
+ * on_request (asynchronously).
  *
  * Refused requests get a clean error response (400, 408, 413, 414, 431,
  * 505) followed by a lingering close: the write side is shut, the read
@@ -36,12 +27,12 @@
 
 #include "http/pg_http_msg.h"
 #include "http/pg_http_stats.h"
+#include "http/pg_http_xchg.h"
 
 struct pg_netif;
+struct pg_stream;
 struct pg_tcp_stack;
-struct pg_tcp_conn;
 struct pg_h1_server;
-struct pg_h1_conn;
 
 /* Limits and timeouts; pg_h1_conf_default fills safe values. */
 struct pg_h1_conf {
@@ -63,28 +54,6 @@ struct pg_h1_conf {
 
 void pg_h1_conf_default(struct pg_h1_conf *conf);
 
-/*
- * A response that ended, for an access log (on_log): the application's
- * (its ctx is still set) or one of the server's own refusals (ctx NULL).
- */
-struct pg_h1_log {
-	uint64_t start_ns;           /* first byte of the request (nif clock) */
-	uint64_t end_ns;             /* response queued in full */
-	uint64_t bytes;              /* response bytes queued, head included */
-	uint16_t status;
-	struct pg_http_str method;   /* len 0: not parsed yet */
-	struct pg_http_str target;
-};
-
-struct pg_h1_handler {
-	void (*on_request)(struct pg_h1_conn *h, struct pg_http_msg *req);
-	void (*on_body)(struct pg_h1_conn *h);
-	void (*on_request_end)(struct pg_h1_conn *h);
-	void (*on_writable)(struct pg_h1_conn *h);
-	void (*on_close)(struct pg_h1_conn *h);
-	void (*on_log)(struct pg_h1_conn *h, const struct pg_h1_log *l);
-};
-
 /* --- server -------------------------------------------------------------- */
 
 /*
@@ -94,11 +63,26 @@ struct pg_h1_handler {
  */
 struct pg_h1_server *pg_h1_server_create(struct pg_netif *nif,
 					 const struct pg_h1_conf *conf,
-					 const struct pg_h1_handler *hd,
+					 const struct pg_http_xchg_handler *hd,
 					 void *ctx, struct pg_http_stats *stats,
 					 const char **err);
 
-/* Listen on port of stack. PG_OK or PG_ERROR with *err. */
+/*
+ * Serve HTTP/1.1 on st: the server takes it over (st->cbs and st->ctx).
+ * PG_ERROR at the connection limit (counted): st is still the caller's.
+ */
+int pg_h1_attach(struct pg_h1_server *s, struct pg_stream *st);
+
+/*
+ * A connection whose first bytes are the HTTP/2 connection preface (h2c
+ * by prior knowledge) is handed to fn: HTTP/1.1 lets go of st, and fn
+ * takes it with those first bytes m, returning what on_data returns.
+ */
+typedef int (*pg_h1_h2_fn)(void *arg, struct pg_stream *st,
+			   struct rte_mbuf *m);
+void pg_h1_set_h2(struct pg_h1_server *s, pg_h1_h2_fn fn, void *arg);
+
+/* Listen on port of stack, plain TCP. PG_OK or PG_ERROR with *err. */
 int pg_h1_listen(struct pg_h1_server *s, struct pg_tcp_stack *stack,
 		 uint16_t port, const char **err);
 
@@ -117,62 +101,5 @@ void pg_h1_server_destroy(struct pg_h1_server *s);
 const struct pg_http_stats *pg_h1_server_stats(const struct pg_h1_server *s);
 void *pg_h1_server_ctx(const struct pg_h1_server *s);
 uint32_t pg_h1_server_conns(const struct pg_h1_server *s);
-
-/* --- request ------------------------------------------------------------- */
-
-struct pg_http_msg *pg_h1_request(struct pg_h1_conn *h);
-void *pg_h1_ctx(const struct pg_h1_conn *h);
-void pg_h1_set_ctx(struct pg_h1_conn *h, void *ctx);
-struct pg_h1_server *pg_h1_conn_server(const struct pg_h1_conn *h);
-struct pg_tcp_conn *pg_h1_tcp(const struct pg_h1_conn *h);
-/* Requests served on this connection before this one. */
-uint32_t pg_h1_conn_requests(const struct pg_h1_conn *h);
-
-/* Lower (or raise) the body limit of this request (a route's limit). */
-void pg_h1_set_body_limit(struct pg_h1_conn *h, uint64_t max);
-
-/* Send 100 Continue now if the client waits for it (auto_continue off). */
-void pg_h1_continue(struct pg_h1_conn *h);
-
-/*
- * Copy up to len bytes of buffered request body into buf. Returns how
- * many; 0 when nothing is buffered (see on_body, on_request_end).
- */
-uint32_t pg_h1_body_read(struct pg_h1_conn *h, void *buf, uint32_t len);
-
-/* Has the whole request body arrived (and been buffered)? */
-int pg_h1_body_done(const struct pg_h1_conn *h);
-
-/* --- response ------------------------------------------------------------ */
-
-#define PG_H1_END 0x1u           /* no body follows */
-
-/*
- * Send the response head: resp->status and resp's header fields (borrowed
- * during the call). clen is the body length, or -1 when unknown: the body
- * is then chunked (HTTP/1.1) or ends with the connection (HTTP/1.0). A
- * Content-Length field in resp counts as clen. HEAD, 1xx, 204 and 304
- * carry no body. A 1xx status is an interim response. With PG_H1_END the
- * response is complete. PG_OK; PG_ERROR with *err when resp is malformed
- * (the connection then closes) or the response was already sent.
- */
-int pg_h1_respond(struct pg_h1_conn *h, const struct pg_http_msg *resp,
-		  int64_t clen, unsigned flags, const char **err);
-
-/*
- * Send m as body (consumed on every path; NULL sends nothing); last ends
- * the response. PG_ERROR when the connection cannot send.
- */
-int pg_h1_send(struct pg_h1_conn *h, struct rte_mbuf *m, int last);
-
-/* pg_h1_send of a copy of len bytes at buf. */
-int pg_h1_write(struct pg_h1_conn *h, const void *buf, uint32_t len,
-		int last);
-
-/* Response bytes queued and not yet acknowledged (for backpressure). */
-uint32_t pg_h1_queued(const struct pg_h1_conn *h);
-
-/* Give up: reset the connection. No callback follows; forget h. */
-void pg_h1_abort(struct pg_h1_conn *h);
 
 #endif

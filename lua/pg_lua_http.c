@@ -1,14 +1,15 @@
 /*
- * HTTP requests to the Lua application: the HTTP/1.1 handler that starts
- * a task per request in the worker's VM (perigee.ffi_transport.serve),
- * the FFI functions that task's transport calls, and the wake-ups from the
- * connection's events (body data, drained window, gone).
+ * HTTP requests to the Lua application: the exchange handler (HTTP/1.1
+ * and HTTP/2 alike, http/pg_http_xchg.h) that starts a task per request in
+ * the worker's VM (perigee.ffi_transport.serve), the FFI functions that
+ * task's transport calls, and the wake-ups from the exchange's events
+ * (body data, drained window, gone).
  *
- *   pg_h1 on_request -> pg_lua_http_request -> ffi_transport.serve (Lua)
- *   Lua transport    -> pg_lua_ffi_* (read body, respond, write, wait)
- *   pg_h1 on_body / on_request_end / on_writable -> host.wake(task)
- *   pg_h1 on_close  -> host.abort(task)
- *   task ends       -> pg_lua_http_done: the request lets go of h and vm
+ *   on_request      -> pg_lua_http_request -> ffi_transport.serve (Lua)
+ *   Lua transport   -> pg_lua_ffi_* (read body, respond, write, wait)
+ *   on_body / on_request_end / on_writable -> host.wake(task)
+ *   on_close        -> host.abort(task)
+ *   task ends       -> pg_lua_http_done: the request lets go of x and vm
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,11 @@
 
 #include "core/pg_core.h"
 #include "core/pg_log.h"
-#include "http/pg_h1.h"
+#include "http/pg_http_server.h"
 #include "http/pg_http_log.h"
 #include "lua/pg_lua.h"
 #include "lua/pg_lua_http.h"
-#include "net/pg_tcp.h"
+#include "net/pg_stream.h"
 
 /* What Lua may queue before write() waits for the peer to drain. */
 #define PG_LUA_WRITE_HIWAT (256u << 10)
@@ -32,7 +33,8 @@
 #define PG_LUA_ID_MAX      48
 
 struct pg_lua_req {
-	struct pg_h1_conn *h;        /* NULL once the connection is gone */
+	struct pg_http_xchg *x;      /* NULL once the exchange is gone */
+	struct pg_http_msg *req;     /* x's request */
 	struct pg_lua_vm *vm;        /* held until the task ends */
 	struct pg_lua_http *owner;
 	int task;                    /* the host task serving it */
@@ -74,10 +76,10 @@ static int
 pg_lua_http_done(lua_State *L)
 {
 	struct pg_lua_req *r = lua_touserdata(L, 1);
-	if (r->h != NULL) {
+	if (r->x != NULL) {
+		r->x->ctx = NULL;
 		if (!r->responded)
-			pg_h1_abort(r->h);
-		pg_h1_set_ctx(r->h, NULL);
+			pg_http_xchg_abort(r->x);
 	}
 	r->owner->active--;
 	pg_lua_vm_put(r->vm);
@@ -85,26 +87,26 @@ pg_lua_http_done(lua_State *L)
 	return 0;
 }
 
-/* --- the HTTP/1.1 handler ------------------------------------------------ */
+/* --- the exchange handler ------------------------------------------------ */
 
 static void
-pg_lua_http_request(struct pg_h1_conn *h, struct pg_http_msg *req)
+pg_lua_http_request(struct pg_http_xchg *x, struct pg_http_msg *req)
 {
-	struct pg_lua_http *lh = pg_h1_server_ctx(pg_h1_conn_server(h));
+	struct pg_lua_http *lh = x->server_ctx;
 	struct pg_lua_vm *vm = *lh->vm;
 	struct pg_lua_req *r;
 	lua_State *L;
 
-	(void)req;
 	if (vm == NULL || (r = calloc(1, sizeof(*r))) == NULL) {
-		pg_h1_abort(h);
+		pg_http_xchg_abort(x);
 		return;
 	}
-	r->h = h;
+	r->x = x;
+	r->req = req;
 	r->vm = vm;
 	r->owner = lh;
 	pg_lua_vm_hold(vm);
-	pg_h1_set_ctx(h, r);
+	x->ctx = r;
 	lh->active++;
 	L = vm->L;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, vm->serve_ref);
@@ -116,44 +118,45 @@ pg_lua_http_request(struct pg_h1_conn *h, struct pg_http_msg *req)
 		goto failed;
 	int task = (int)lua_tointeger(L, -1);
 	lua_pop(L, 1);
-	if (pg_h1_ctx(h) == r)
+	if (x->ctx == r)
 		r->task = task;
 	return;
 failed:
 	pg_log_err(0, "lua: cannot serve a request: %s", lua_tostring(L, -1));
 	lua_settop(L, 0);
-	pg_h1_set_ctx(h, NULL);
-	pg_h1_abort(h);
+	x->ctx = NULL;
+	pg_http_xchg_abort(x);
 	lh->active--;
 	pg_lua_vm_put(vm);
 	free(r);
 }
 
 static void
-pg_lua_http_event(struct pg_h1_conn *h)
+pg_lua_http_event(struct pg_http_xchg *x)
 {
-	struct pg_lua_req *r = pg_h1_ctx(h);
+	struct pg_lua_req *r = x->ctx;
 	if (r != NULL)
 		pg_lua_wake(r);
 }
 
 static void
-pg_lua_http_close(struct pg_h1_conn *h)
+pg_lua_http_close(struct pg_http_xchg *x)
 {
-	struct pg_lua_req *r = pg_h1_ctx(h);
+	struct pg_lua_req *r = x->ctx;
 	if (r == NULL)
 		return;
-	r->h = NULL;
+	r->x = NULL;
+	r->req = NULL;
 	r->waiting = 0;
 	pg_lua_host_call(r->vm, "abort", r->task);
 }
 
 /* A response ended: a line in the access log, with the request id. */
 static void
-pg_lua_http_log(struct pg_h1_conn *h, const struct pg_h1_log *l)
+pg_lua_http_log(struct pg_http_xchg *x, const struct pg_http_xchg_log *l)
 {
-	struct pg_lua_http *lh = pg_h1_server_ctx(pg_h1_conn_server(h));
-	struct pg_lua_req *r = pg_h1_ctx(h);
+	struct pg_lua_http *lh = x->server_ctx;
+	struct pg_lua_req *r = x->ctx;
 	struct pg_http_log_rec rec = {
 		.start_ns = l->start_ns, .end_ns = l->end_ns,
 		.bytes = l->bytes, .status = l->status,
@@ -164,12 +167,11 @@ pg_lua_http_log(struct pg_h1_conn *h, const struct pg_h1_log *l)
 		return;
 	if (r != NULL)
 		rec.id = (struct pg_http_str){ r->id, r->id_len };
-	if (pg_h1_tcp(h) != NULL)
-		pg_tcp_endpoints(pg_h1_tcp(h), NULL, NULL, &rec.addr, NULL);
+	pg_stream_peer(x->st, &rec.addr, NULL);
 	pg_http_log_add(lh->log, &rec, l->end_ns);
 }
 
-static const struct pg_h1_handler pg_lua_http_handler = {
+static const struct pg_http_xchg_handler pg_lua_http_handler = {
 	.on_request = pg_lua_http_request,
 	.on_body = pg_lua_http_event,
 	.on_request_end = pg_lua_http_event,
@@ -184,9 +186,9 @@ int
 pg_lua_ffi_head(struct pg_lua_req *r, int what, const char **p, uint32_t *len)
 {
 	static const char *const versions[] = { "1.0", "1.1", "2" };
-	if (r->h == NULL)
+	if (r->x == NULL)
 		return -1;
-	struct pg_http_msg *m = pg_h1_request(r->h);
+	struct pg_http_msg *m = r->req;
 	struct pg_http_str s = what == 0 ? m->method_name : m->target;
 	if (what == 2) {
 		const char *v = versions[m->version == 10 ? 0
@@ -201,16 +203,16 @@ pg_lua_ffi_head(struct pg_lua_req *r, int what, const char **p, uint32_t *len)
 int
 pg_lua_ffi_nheaders(struct pg_lua_req *r)
 {
-	return r->h == NULL ? 0 : pg_h1_request(r->h)->nheaders;
+	return r->x == NULL ? 0 : r->req->nheaders;
 }
 
 int
 pg_lua_ffi_header(struct pg_lua_req *r, int i, const char **n, uint32_t *nl,
 		  const char **v, uint32_t *vl)
 {
-	if (r->h == NULL || i < 0 || i >= pg_h1_request(r->h)->nheaders)
+	if (r->x == NULL || i < 0 || i >= r->req->nheaders)
 		return -1;
-	const struct pg_http_field *f = &pg_h1_request(r->h)->fields[i];
+	const struct pg_http_field *f = &r->req->fields[i];
 	*n = f->name.ptr;
 	*nl = f->name.len;
 	*v = f->value.ptr;
@@ -234,8 +236,8 @@ pg_lua_ffi_remote(struct pg_lua_req *r, char *addr, uint32_t len)
 {
 	uint32_t ip = 0;
 	uint16_t port = 0;
-	if (r->h != NULL)
-		pg_tcp_endpoints(pg_h1_tcp(r->h), NULL, NULL, &ip, &port);
+	if (r->x != NULL)
+		pg_stream_peer(r->x->st, &ip, &port);
 	const uint8_t *b = (const uint8_t *)&ip;
 	snprintf(addr, len, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
 	return port;
@@ -245,12 +247,12 @@ pg_lua_ffi_remote(struct pg_lua_req *r, char *addr, uint32_t len)
 int
 pg_lua_ffi_body_read(struct pg_lua_req *r, char *buf, uint32_t len)
 {
-	if (r->h == NULL)
+	if (r->x == NULL)
 		return -2;
-	uint32_t n = pg_h1_body_read(r->h, buf, len);
+	uint32_t n = pg_http_xchg_body_read(r->x, buf, len);
 	if (n > 0)
 		return (int)n;
-	return pg_h1_body_done(r->h) ? -1 : 0;
+	return r->x != NULL && !pg_http_xchg_body_done(r->x) ? 0 : -1;
 }
 
 /* 0, -1 with *err, -2 when the connection is gone. */
@@ -261,7 +263,7 @@ pg_lua_ffi_respond(struct pg_lua_req *r, int status, int n,
 		   int end, const char **err)
 {
 	struct pg_http_field fields[PG_LUA_MAX_FIELDS];
-	if (r->h == NULL)
+	if (r->x == NULL)
 		return -2;
 	if (n < 0 || n > PG_LUA_MAX_FIELDS) {
 		*err = "too many response header fields";
@@ -274,8 +276,8 @@ pg_lua_ffi_respond(struct pg_lua_req *r, int status, int n,
 				    .fields = fields, .nheaders = (uint16_t)n,
 				    .max_fields = (uint16_t)n };
 	/* HEAD keeps the Content-Length GET would have had. */
-	if (pg_h1_respond(r->h, &resp, clen, end ? PG_H1_END : 0,
-			  err) != PG_OK)
+	if (pg_http_xchg_respond(r->x, &resp, clen, end ? PG_XCHG_END : 0,
+				 err) != PG_OK)
 		return -1;
 	r->responded = 1;
 	return 0;
@@ -289,12 +291,12 @@ int
 pg_lua_ffi_write(struct pg_lua_req *r, const char *buf, uint32_t len,
 		 int last)
 {
-	if (r->h == NULL)
+	if (r->x == NULL)
 		return -2;
 	if (last >= 0 && (len > 0 || last)
-	    && pg_h1_write(r->h, buf, len, last) != PG_OK)
+	    && pg_http_xchg_write(r->x, buf, len, last) != PG_OK)
 		return -1;
-	return pg_h1_queued(r->h) > PG_LUA_WRITE_HIWAT ? 1 : 0;
+	return r->x != NULL && pg_http_xchg_queued(r->x) > PG_LUA_WRITE_HIWAT;
 }
 
 void
@@ -306,8 +308,13 @@ pg_lua_ffi_wait(struct pg_lua_req *r, int task)
 void
 pg_lua_ffi_abort(struct pg_lua_req *r)
 {
-	if (r->h != NULL)
-		pg_h1_abort(r->h);
+	struct pg_http_xchg *x = r->x;
+	if (x == NULL)
+		return;
+	r->x = NULL;                 /* no callback follows: forget it */
+	r->req = NULL;
+	x->ctx = NULL;
+	pg_http_xchg_abort(x);
 }
 
 /* --- the worker's side ----------------------------------------------------- */
@@ -322,13 +329,14 @@ pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
 	memset(lh, 0, sizeof(*lh));
 	lh->vm = vm;
 	lh->log = log;
-	lh->srv = pg_h1_server_create(nif, conf, &pg_lua_http_handler, lh,
-				      stats, err);
+	lh->srv = pg_http_server_create(nif, conf, &pg_lua_http_handler, lh,
+					stats, err);
 	if (lh->srv == NULL)
 		return PG_ERROR;
 	for (unsigned i = 0; i < nports; i++)
-		if (pg_h1_listen(lh->srv, tcp, ports[i], err) != PG_OK) {
-			pg_h1_server_destroy(lh->srv);
+		if (pg_http_server_listen(lh->srv, tcp, ports[i], err)
+		    != PG_OK) {
+			pg_http_server_destroy(lh->srv);
 			lh->srv = NULL;
 			return PG_ERROR;
 		}
@@ -387,7 +395,7 @@ pg_lua_http_poll(struct pg_lua_http *lh)
 	unsigned n = 0;
 	if (lh->srv == NULL)
 		return 0;
-	n += pg_h1_server_poll(lh->srv);
+	n += pg_http_server_poll(lh->srv);
 	struct pg_lua_vm *vm = *lh->vm;
 	if (vm != NULL && (lh->active > 0 || vm->timers))
 		pg_lua_http_run(vm);
@@ -408,7 +416,7 @@ void
 pg_lua_http_stop(struct pg_lua_http *lh)
 {
 	if (lh->srv != NULL)
-		pg_h1_server_destroy(lh->srv);
+		pg_http_server_destroy(lh->srv);
 	lh->srv = NULL;
 	while (lh->nretired > 0)
 		pg_lua_vm_put(lh->retired[--lh->nretired]);

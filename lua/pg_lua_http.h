@@ -1,5 +1,5 @@
 /*
- * HTTP/1.1 requests served by the Lua application of the worker (see
+ * HTTP requests served by the Lua application of the worker (see
  * pg_lua_http.c for the call chain). The FFI functions the Lua transport
  * calls (pg_lua_ffi_*) are exported by the binary, not declared here.
  */
@@ -10,7 +10,7 @@
 
 struct pg_netif;
 struct pg_tcp_stack;
-struct pg_h1_server;
+struct pg_http_server;
 struct pg_h1_conf;
 struct pg_http_log;
 struct pg_http_stats;
@@ -19,7 +19,7 @@ struct pg_lua_vm;
 #define PG_LUA_RETIRED_MAX 8
 
 struct pg_lua_http {
-	struct pg_h1_server *srv;
+	struct pg_http_server *srv;
 	struct pg_lua_vm **vm;       /* the worker's current VM (reloads) */
 	unsigned active;             /* requests in flight, every VM */
 	/* VMs replaced by a reload whose tasks are still running: their
@@ -30,7 +30,7 @@ struct pg_lua_http {
 };
 
 /*
- * Serve HTTP/1.1 on ports of tcp with the limits of conf (copied) and the
+ * Serve HTTP on ports of tcp with the HTTP/1.1 limits of conf (copied) and the
  * application in *vm (followed across reloads); each response is a line
  * of log (borrowed; NULL: no access log). PG_OK or PG_ERROR with *err.
  */

@@ -1,24 +1,19 @@
 /*
- * The plain-TCP kind of stream: each operation is the TCP call of the
- * same name, each TCP callback is forwarded to the protocol as it is.
- *
- *   TCP on_data/on_eof/on_writable  -> cbs->on_data/on_eof/on_writable
- *   TCP on_close                    -> cbs->on_close, then the stream is freed
- *   pg_stream_close/abort           -> pg_tcp_close/abort, the stream freed
+ * The plain kind of pg_stream: TCP as it is. Each operation is the TCP
+ * call of the same name; each TCP callback is handed on to the protocol.
+ * The stream is freed when the protocol lets go (close, abort) or when
+ * TCP reports the end (after the protocol's on_close).
  */
 #include <stdlib.h>
 
 #include "core/pg_core.h"
-#include "net/pg_mbuf.h"
 #include "net/pg_stream.h"
-
-/* --- operations ---------------------------------------------------------- */
 
 static int
 pg_stream_tcp_send(struct pg_stream *s, struct rte_mbuf *m)
 {
 	if (s->tcp == NULL) {
-		pg_mbuf_free(m);
+		rte_pktmbuf_free(m);
 		return PG_ERROR;
 	}
 	return pg_tcp_send(s->tcp, m);
@@ -37,7 +32,7 @@ pg_stream_tcp_queued(const struct pg_stream *s)
 }
 
 static void
-pg_stream_tcp_recv_resume(struct pg_stream *s)
+pg_stream_tcp_resume(struct pg_stream *s)
 {
 	if (s->tcp != NULL)
 		pg_tcp_recv_resume(s->tcp);
@@ -53,16 +48,24 @@ pg_stream_tcp_shutdown(struct pg_stream *s)
 static void
 pg_stream_tcp_close(struct pg_stream *s)
 {
-	if (s->tcp != NULL)
+	if (s->dying)
+		return;              /* freed when on_close returns */
+	if (s->tcp != NULL) {
+		pg_tcp_set_ctx(s->tcp, NULL);
 		pg_tcp_close(s->tcp);
+	}
 	free(s);
 }
 
 static void
 pg_stream_tcp_abort(struct pg_stream *s)
 {
-	if (s->tcp != NULL)
+	if (s->dying)
+		return;
+	if (s->tcp != NULL) {
+		pg_tcp_set_ctx(s->tcp, NULL);
 		pg_tcp_abort(s->tcp);
+	}
 	free(s);
 }
 
@@ -70,57 +73,11 @@ static const struct pg_stream_ops pg_stream_tcp_ops = {
 	.send = pg_stream_tcp_send,
 	.write = pg_stream_tcp_write,
 	.queued = pg_stream_tcp_queued,
-	.recv_resume = pg_stream_tcp_recv_resume,
+	.recv_resume = pg_stream_tcp_resume,
 	.shutdown = pg_stream_tcp_shutdown,
 	.close = pg_stream_tcp_close,
 	.abort = pg_stream_tcp_abort,
 };
-
-/* --- TCP callbacks ------------------------------------------------------- */
-
-static int
-pg_stream_tcp_on_data(struct pg_tcp_conn *c, struct rte_mbuf *m)
-{
-	struct pg_stream *s = pg_tcp_ctx(c);
-	return s->cbs->on_data(s, m);
-}
-
-static void
-pg_stream_tcp_on_eof(struct pg_tcp_conn *c)
-{
-	struct pg_stream *s = pg_tcp_ctx(c);
-	if (s->cbs->on_eof != NULL)
-		s->cbs->on_eof(s);
-}
-
-static void
-pg_stream_tcp_on_writable(struct pg_tcp_conn *c)
-{
-	struct pg_stream *s = pg_tcp_ctx(c);
-	if (s->cbs->on_writable != NULL)
-		s->cbs->on_writable(s);
-}
-
-static void
-pg_stream_tcp_on_close(struct pg_tcp_conn *c, enum pg_tcp_reason why)
-{
-	struct pg_stream *s = pg_tcp_ctx(c);
-	s->tcp = NULL;
-	if (s->cbs != NULL && s->cbs->on_close != NULL)
-		s->cbs->on_close(s, why);
-	free(s);
-}
-
-void
-pg_stream_tcp_callbacks(struct pg_tcp_callbacks *cb)
-{
-	cb->on_data = pg_stream_tcp_on_data;
-	cb->on_eof = pg_stream_tcp_on_eof;
-	cb->on_writable = pg_stream_tcp_on_writable;
-	cb->on_close = pg_stream_tcp_on_close;
-}
-
-/* --- streams ------------------------------------------------------------- */
 
 struct pg_stream *
 pg_stream_tcp_new(struct pg_tcp_conn *c)
@@ -136,10 +93,61 @@ pg_stream_tcp_new(struct pg_tcp_conn *c)
 }
 
 void
+pg_stream_tcp_drop(struct pg_stream *s)
+{
+	pg_tcp_set_ctx(s->tcp, NULL);
+	free(s);
+}
+
+/* --- TCP to the protocol -------------------------------------------------- */
+
+int
+pg_stream_tcp_on_data(struct pg_tcp_conn *c, struct rte_mbuf *m)
+{
+	struct pg_stream *s = pg_tcp_ctx(c);
+	if (s == NULL || s->cbs == NULL) {
+		rte_pktmbuf_free(m);
+		return PG_OK;
+	}
+	return s->cbs->on_data(s, m);
+}
+
+void
+pg_stream_tcp_on_eof(struct pg_tcp_conn *c)
+{
+	struct pg_stream *s = pg_tcp_ctx(c);
+	if (s != NULL && s->cbs != NULL && s->cbs->on_eof != NULL)
+		s->cbs->on_eof(s);
+}
+
+void
+pg_stream_tcp_on_writable(struct pg_tcp_conn *c)
+{
+	struct pg_stream *s = pg_tcp_ctx(c);
+	if (s != NULL && s->cbs != NULL && s->cbs->on_writable != NULL)
+		s->cbs->on_writable(s);
+}
+
+void
+pg_stream_tcp_on_close(struct pg_tcp_conn *c, enum pg_tcp_reason why)
+{
+	struct pg_stream *s = pg_tcp_ctx(c);
+	if (s == NULL)
+		return;
+	s->tcp = NULL;
+	s->dying = 1;
+	if (s->cbs != NULL && s->cbs->on_close != NULL)
+		s->cbs->on_close(s, why);
+	free(s);
+}
+
+void
 pg_stream_peer(const struct pg_stream *s, uint32_t *addr, uint16_t *port)
 {
-	*addr = 0;
-	*port = 0;
-	if (s->tcp != NULL)
+	if (addr != NULL)
+		*addr = 0;
+	if (port != NULL)
+		*port = 0;
+	if (s != NULL && s->tcp != NULL)
 		pg_tcp_endpoints(s->tcp, NULL, NULL, addr, port);
 }

@@ -66,6 +66,7 @@ struct pg_stream {
 	struct pg_tcp_conn *tcp;     /* underneath; NULL once it is gone */
 	uint8_t tls;                 /* 1: TLS (ops are pg_tls's) */
 	uint8_t proto;               /* enum pg_stream_proto, ALPN under TLS */
+	uint8_t dying;               /* in on_close: freed when it returns */
 	uint16_t port;               /* local port it was accepted on */
 };
 
@@ -116,15 +117,23 @@ pg_stream_abort(struct pg_stream *s)
 /*
  * Plain TCP. A stream over c, allocated (NULL when out of memory); c's
  * context becomes the stream. The TCP callbacks of c's listener (or
- * connect) must be the forwarders pg_stream_tcp_callbacks fills in.
+ * connect) must hand on to the stream: PG_STREAM_TCP_FORWARDERS in their
+ * initializer, beside on_accept or on_connected.
  */
 struct pg_stream *pg_stream_tcp_new(struct pg_tcp_conn *c);
 
-/*
- * The forwarders from TCP to a plain stream (on_data, on_eof, on_writable,
- * on_close) into cb; on_accept and on_connected are left as they are.
- */
-void pg_stream_tcp_callbacks(struct pg_tcp_callbacks *cb);
+/* Free a stream nobody took, inside on_accept that then refuses c. */
+void pg_stream_tcp_drop(struct pg_stream *s);
+
+int pg_stream_tcp_on_data(struct pg_tcp_conn *c, struct rte_mbuf *m);
+void pg_stream_tcp_on_eof(struct pg_tcp_conn *c);
+void pg_stream_tcp_on_writable(struct pg_tcp_conn *c);
+void pg_stream_tcp_on_close(struct pg_tcp_conn *c, enum pg_tcp_reason why);
+
+#define PG_STREAM_TCP_FORWARDERS                                            \
+	.on_data = pg_stream_tcp_on_data, .on_eof = pg_stream_tcp_on_eof,   \
+	.on_writable = pg_stream_tcp_on_writable,                           \
+	.on_close = pg_stream_tcp_on_close
 
 /* Client address (network order) and port (host order); 0 when gone. */
 void pg_stream_peer(const struct pg_stream *s, uint32_t *addr,

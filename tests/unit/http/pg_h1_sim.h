@@ -40,11 +40,11 @@ struct h1t {
 	/* the application */
 	int async_ms;                  /* answer that many ms later (0: now) */
 	int stream;                    /* answer with a body of unknown length */
-	struct pg_h1_conn *pending;
+	struct pg_http_xchg *pending;
 	uint64_t pending_at;
 	unsigned requests, closes;
 	unsigned logs;                 /* on_log calls; the last one: */
-	struct pg_h1_log log;
+	struct pg_http_xchg_log log;
 	char log_method[16], log_target[256];
 	char last_trailer[64];
 	char queued[4096];             /* written at h1t_connect */
@@ -128,10 +128,17 @@ h1t_connect(void)
 
 /* --- the application ----------------------------------------------------- */
 
-static void
-h1t_answer(struct pg_h1_conn *h)
+/* The test application keeps each exchange's request as its context. */
+static inline struct pg_http_msg *
+h1t_req(struct pg_http_xchg *x)
 {
-	struct pg_http_msg *q = pg_h1_request(h);
+	return x->ctx;
+}
+
+static void
+h1t_answer(struct pg_http_xchg *h)
+{
+	struct pg_http_msg *q = h1t_req(h);
 	struct pg_http_field f = { { "Content-Type", 12 }, { "text/plain", 10 } };
 	struct pg_http_msg r = { .status = 200, .fields = &f, .nheaders = 1 };
 	char body[2048];
@@ -145,23 +152,23 @@ h1t_answer(struct pg_h1_conn *h)
 		r.status = (uint16_t)atoi(st->ptr);
 	if (q->body_len > 0) {
 		body[n++] = ' ';
-		n += (int)pg_h1_body_read(h, body + n, sizeof(body) - n - 1);
+		n += (int)pg_http_xchg_body_read(h, body + n, sizeof(body) - n - 1);
 	}
 	if (T.stream) {
-		assert_int_equal(pg_h1_respond(h, &r, -1, 0, &err), PG_OK);
-		assert_int_equal(pg_h1_write(h, body, 3, 0), PG_OK);
-		assert_int_equal(pg_h1_write(h, body + 3, (uint32_t)n - 3, 1),
+		assert_int_equal(pg_http_xchg_respond(h, &r, -1, 0, &err), PG_OK);
+		assert_int_equal(pg_http_xchg_write(h, body, 3, 0), PG_OK);
+		assert_int_equal(pg_http_xchg_write(h, body + 3, (uint32_t)n - 3, 1),
 				 PG_OK);
 		return;
 	}
-	assert_int_equal(pg_h1_respond(h, &r, n, 0, &err), PG_OK);
-	assert_int_equal(pg_h1_write(h, body, (uint32_t)n, 1), PG_OK);
+	assert_int_equal(pg_http_xchg_respond(h, &r, n, 0, &err), PG_OK);
+	assert_int_equal(pg_http_xchg_write(h, body, (uint32_t)n, 1), PG_OK);
 }
 
 static void
-h1t_on_request_end(struct pg_h1_conn *h)
+h1t_on_request_end(struct pg_http_xchg *h)
 {
-	struct pg_http_msg *q = pg_h1_request(h);
+	struct pg_http_msg *q = h1t_req(h);
 	if (q->ntrailers > 0)
 		snprintf(T.last_trailer, sizeof(T.last_trailer), "%.*s: %.*s",
 			 (int)q->fields[q->nheaders].name.len,
@@ -177,13 +184,14 @@ h1t_on_request_end(struct pg_h1_conn *h)
 }
 
 static void
-h1t_on_request(struct pg_h1_conn *h, struct pg_http_msg *q)
+h1t_on_request(struct pg_http_xchg *h, struct pg_http_msg *q)
 {
+	h->ctx = q;
 	T.requests++;
 }
 
 static void
-h1t_on_close(struct pg_h1_conn *h)
+h1t_on_close(struct pg_http_xchg *h)
 {
 	T.closes++;
 	if (T.pending == h)
@@ -191,7 +199,7 @@ h1t_on_close(struct pg_h1_conn *h)
 }
 
 static void
-h1t_on_log(struct pg_h1_conn *h, const struct pg_h1_log *l)
+h1t_on_log(struct pg_http_xchg *h, const struct pg_http_xchg_log *l)
 {
 	T.logs++;
 	T.log = *l;
@@ -201,7 +209,7 @@ h1t_on_log(struct pg_h1_conn *h, const struct pg_h1_log *l)
 		 (int)l->target.len, l->target.ptr);
 }
 
-static struct pg_h1_handler h1t_handler = {
+static struct pg_http_xchg_handler h1t_handler = {
 	.on_request = h1t_on_request, .on_request_end = h1t_on_request_end,
 	.on_close = h1t_on_close, .on_log = h1t_on_log,
 };
@@ -217,7 +225,7 @@ h1t_step(struct pg_tcp_sim *s, void *arg, uint64_t *wake)
 
 	pg_h1_server_poll(T.srv);
 	if (T.pending != NULL && s->now_ns >= T.pending_at) {
-		struct pg_h1_conn *h = T.pending;
+		struct pg_http_xchg *h = T.pending;
 		T.pending = NULL;
 		h1t_answer(h);
 	}

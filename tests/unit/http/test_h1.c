@@ -232,12 +232,13 @@ test_split(void **state)
  * the server stops reading meanwhile (the TCP window closes), nothing is
  * lost. Then a large response.
  */
-static struct pg_h1_conn *slow_h;
+static struct pg_http_xchg *slow_h;
 static uint64_t slow_got, slow_sum;
 
 static void
-slow_on_request(struct pg_h1_conn *h, struct pg_http_msg *q)
+slow_on_request(struct pg_http_xchg *h, struct pg_http_msg *q)
 {
+	h->ctx = q;
 	T.requests++;
 	slow_h = h;
 }
@@ -249,20 +250,20 @@ slow_drain(void)
 	uint32_t k;
 
 	while (slow_h != NULL
-	       && (k = pg_h1_body_read(slow_h, buf, sizeof(buf))) > 0) {
+	       && (k = pg_http_xchg_body_read(slow_h, buf, sizeof(buf))) > 0) {
 		slow_got += k;
 		for (uint32_t i = 0; i < k; i++)
 			slow_sum += (uint8_t)buf[i];
 	}
-	if (slow_h != NULL && pg_h1_body_done(slow_h)
-	    && pg_h1_request(slow_h)->body_len == 0) {
+	if (slow_h != NULL && pg_http_xchg_body_done(slow_h)
+	    && h1t_req(slow_h)->body_len == 0) {
 		static char big[100000];
 		struct pg_http_msg r = { .status = 200 };
 		const char *err;
 		memset(big, 'b', sizeof(big));
-		assert_int_equal(pg_h1_respond(slow_h, &r, sizeof(big), 0,
+		assert_int_equal(pg_http_xchg_respond(slow_h, &r, sizeof(big), 0,
 					       &err), PG_OK);
-		assert_int_equal(pg_h1_write(slow_h, big, sizeof(big), 1),
+		assert_int_equal(pg_http_xchg_write(slow_h, big, sizeof(big), 1),
 				 PG_OK);
 		slow_h = NULL;
 	}
