@@ -264,6 +264,7 @@ static void
 pg_tls_end(struct pg_tls_stream *t, enum pg_tcp_reason why)
 {
 	pg_tls_detach(t, pg_tcp_close);
+	t->st.dying = 1;
 	if (t->st.cbs != NULL && t->st.cbs->on_close != NULL)
 		t->st.cbs->on_close(&t->st, why);
 }
@@ -547,11 +548,15 @@ pg_tls_input(struct pg_tls_stream *t)
 
 /* --- TCP callbacks ------------------------------------------------------- */
 
-static int
-pg_tls_tcp_data(struct pg_tcp_conn *c, struct rte_mbuf *m)
+int
+pg_tls_tcp_on_data(struct pg_tcp_conn *c, struct rte_mbuf *m)
 {
 	struct pg_tls_stream *t = pg_tcp_ctx(c);
 
+	if (t == NULL) {
+		pg_mbuf_free(m);
+		return PG_OK;
+	}
 	if (t->flags & PG_TLS_F_BLOCKED) {
 		t->flags |= PG_TLS_F_TCP_HELD;
 		return PG_AGAIN;
@@ -561,31 +566,37 @@ pg_tls_tcp_data(struct pg_tcp_conn *c, struct rte_mbuf *m)
 	return PG_OK;
 }
 
-static void
-pg_tls_tcp_eof(struct pg_tcp_conn *c)
+void
+pg_tls_tcp_on_eof(struct pg_tcp_conn *c)
 {
 	struct pg_tls_stream *t = pg_tcp_ctx(c);
 
+	if (t == NULL)
+		return;
 	t->flags |= PG_TLS_F_FIN;
 	pg_tls_input(t);
 }
 
-static void
-pg_tls_tcp_writable(struct pg_tcp_conn *c)
+void
+pg_tls_tcp_on_writable(struct pg_tcp_conn *c)
 {
 	struct pg_tls_stream *t = pg_tcp_ctx(c);
 
+	if (t == NULL)
+		return;
 	pg_tls_hold(t);
 	if (t->state == PG_TLS_OPEN && t->st.cbs->on_writable != NULL)
 		t->st.cbs->on_writable(&t->st);
 	pg_tls_release(t);
 }
 
-static void
-pg_tls_tcp_close(struct pg_tcp_conn *c, enum pg_tcp_reason why)
+void
+pg_tls_tcp_on_close(struct pg_tcp_conn *c, enum pg_tcp_reason why)
 {
 	struct pg_tls_stream *t = pg_tcp_ctx(c);
 
+	if (t == NULL)
+		return;
 	t->st.tcp = NULL;
 	pg_tls_hold(t);
 	if (t->state == PG_TLS_HANDSHAKE)
@@ -593,15 +604,6 @@ pg_tls_tcp_close(struct pg_tcp_conn *c, enum pg_tcp_reason why)
 	if (t->state != PG_TLS_DEAD)
 		pg_tls_end(t, why);
 	pg_tls_release(t);
-}
-
-void
-pg_tls_callbacks(struct pg_tcp_callbacks *cb)
-{
-	cb->on_data = pg_tls_tcp_data;
-	cb->on_eof = pg_tls_tcp_eof;
-	cb->on_writable = pg_tls_tcp_writable;
-	cb->on_close = pg_tls_tcp_close;
 }
 
 /* --- operations ---------------------------------------------------------- */
@@ -786,6 +788,18 @@ pg_tls_accept(struct pg_tls_ctx *ctx, struct pg_tcp_conn *c,
 	}
 	SSL_set_accept_state(t->ssl);
 	return &t->st;
+}
+
+void
+pg_tls_drop(struct pg_stream *s)
+{
+	struct pg_tls_stream *t = (struct pg_tls_stream *)s;
+
+	pg_tcp_set_ctx(t->st.tcp, NULL);
+	t->st.tcp = NULL;
+	pg_tls_hold(t);
+	pg_tls_detach(t, pg_tcp_close);
+	pg_tls_release(t);
 }
 
 /* Set what the client asks for on t. NULL, or why it could not. */

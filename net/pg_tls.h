@@ -21,8 +21,9 @@
  * Plaintext follows pg_stream's rules exactly. Errors after the handshake
  * (a bad record, a fatal alert) end the stream with on_close(PG_TCP_RESET).
  *
- * The TCP callbacks of a TLS connection's listener (or connect) must be
- * the forwarders pg_tls_callbacks fills in.
+ * The TCP callbacks of a TLS connection's listener (or connect) must hand
+ * on to the stream: PG_TLS_FORWARDERS in their initializer, beside
+ * on_accept or on_connected.
  */
 #ifndef PG_TLS_H
 #define PG_TLS_H
@@ -156,11 +157,14 @@ typedef int (*pg_tls_ready_fn)(struct pg_stream *s);
 
 /*
  * The server side of TLS on c, an accepted connection (call it from the
- * listener's on_accept). s->ctx is arg until ready replaces it. NULL when
- * memory ran out (reset c).
+ * listener's on_accept); c's context becomes the stream. s->ctx is arg
+ * until ready replaces it. NULL when memory ran out (refuse c).
  */
 struct pg_stream *pg_tls_accept(struct pg_tls_ctx *ctx, struct pg_tcp_conn *c,
 				pg_tls_ready_fn ready, void *arg);
+
+/* Free a stream nobody took, inside on_accept that then refuses c. */
+void pg_tls_drop(struct pg_stream *s);
 
 /* What a client asks for. */
 struct pg_tls_peer {
@@ -179,11 +183,15 @@ struct pg_stream *pg_tls_connect(struct pg_tls_ctx *ctx, struct pg_tcp_conn *c,
 				 pg_tls_ready_fn ready, void *arg,
 				 const char **err);
 
-/*
- * The forwarders from TCP to TLS streams (on_data, on_eof, on_writable,
- * on_close) into cb; on_accept and on_connected are left as they are.
- */
-void pg_tls_callbacks(struct pg_tcp_callbacks *cb);
+int pg_tls_tcp_on_data(struct pg_tcp_conn *c, struct rte_mbuf *m);
+void pg_tls_tcp_on_eof(struct pg_tcp_conn *c);
+void pg_tls_tcp_on_writable(struct pg_tcp_conn *c);
+void pg_tls_tcp_on_close(struct pg_tcp_conn *c, enum pg_tcp_reason why);
+
+#define PG_TLS_FORWARDERS                                                   \
+	.on_data = pg_tls_tcp_on_data, .on_eof = pg_tls_tcp_on_eof,         \
+	.on_writable = pg_tls_tcp_on_writable,                              \
+	.on_close = pg_tls_tcp_on_close
 
 /*
  * The OpenSSL connection under s, to inspect (version, cipher, peer

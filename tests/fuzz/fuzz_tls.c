@@ -315,8 +315,10 @@ fz_record(void)
 static void
 fz_start(uint8_t mode)
 {
-	static struct pg_tcp_callbacks srv_cb = { .on_accept = fz_accept };
-	static struct pg_tcp_callbacks cli_cb;
+	static const struct pg_tcp_callbacks srv_cb = {
+		.on_accept = fz_accept, PG_TLS_FORWARDERS,
+	};
+	static const struct pg_tcp_callbacks cli_cb = { PG_TLS_FORWARDERS };
 	struct pg_sim_conf wc = { .delay_ns = 1 * FZ_MS, .seed = 1,
 				  .queue_max = 1024 };
 	struct pg_tcp_conf tc;
@@ -334,8 +336,6 @@ fz_start(uint8_t mode)
 	tc.secret[0] = 1;
 	tc.secret[1] = 2;
 	tc.time_wait_ms = 1000;
-	pg_tls_callbacks(&srv_cb);
-	pg_tls_callbacks(&cli_cb);
 	if (pg_tcp_sim_init(&F.sim, &wc, 1500, tcs, &err) != PG_OK
 	    || pg_tcp_listen(F.sim.side[PG_TCP_SIM_SERVER].stack, FZ_PORT,
 			     &srv_cb, NULL, NULL, &err) == NULL)

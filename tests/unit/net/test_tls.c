@@ -51,6 +51,7 @@ static struct {
 	struct end cli, srv;
 	struct raw raw;
 	unsigned accepts;
+	int refuse;                  /* on_accept takes the stream, then refuses */
 } T;
 
 static char tmpdir[64];
@@ -232,10 +233,15 @@ end_pump(struct end *e, const char *hello)
 static int
 srv_accept(struct pg_tcp_conn *c, void *ctx)
 {
+	struct pg_stream *s = pg_tls_accept(T.srv_ctx, c, end_ready, &T.srv);
+
 	T.accepts++;
 	T.srv.dir = 1;
-	return pg_tls_accept(T.srv_ctx, c, end_ready, &T.srv) != NULL
-	       ? PG_OK : PG_ERROR;
+	if (s != NULL && T.refuse) {
+		pg_tls_drop(s);
+		return PG_ERROR;
+	}
+	return s != NULL ? PG_OK : PG_ERROR;
 }
 
 static int
@@ -320,7 +326,9 @@ start(const struct pg_tls_conf *certs, unsigned n,
 				  .queue_max = 4096 };
 	struct pg_tcp_conf tc;
 	const struct pg_tcp_conf *tcs[2] = { &tc, &tc };
-	static struct pg_tcp_callbacks cb = { .on_accept = srv_accept };
+	static const struct pg_tcp_callbacks cb = {
+		.on_accept = srv_accept, PG_TLS_FORWARDERS,
+	};
 	struct pg_tls_client_conf dcc = { 0 };
 	const char *err = NULL;
 
@@ -338,7 +346,6 @@ start(const struct pg_tls_conf *certs, unsigned n,
 	T.cli_ctx = pg_tls_ctx_client(cc != NULL ? cc : &dcc, &err);
 	if (T.cli_ctx == NULL)
 		fail_msg("client ctx: %s", err);
-	pg_tls_callbacks(&cb);
 	if (pg_tcp_listen(T.sim.side[PG_TCP_SIM_SERVER].stack, PORT, &cb,
 			  NULL, NULL, &err) == NULL)
 		fail_msg("listen: %s", err);
@@ -367,14 +374,13 @@ start_a(const struct pg_tls_client_conf *cc)
 static void
 tls_connect(const char *sni, const char *alpn, SSL_SESSION *sess)
 {
-	static struct pg_tcp_callbacks cb;
+	static const struct pg_tcp_callbacks cb = { PG_TLS_FORWARDERS };
 	struct pg_tls_peer peer = { .sni = sni, .alpn = alpn, .session = sess };
 	const char *err = NULL;
 	struct pg_tcp_conn *c;
 
 	memset(&T.cli, 0, sizeof(T.cli));
 	memset(&T.srv, 0, sizeof(T.srv));
-	pg_tls_callbacks(&cb);
 	c = pg_tcp_connect(T.sim.side[PG_TCP_SIM_CLIENT].stack,
 			   PG_TCP_SIM_IP(PG_TCP_SIM_SERVER), PORT, &cb, NULL,
 			   NULL, &err);
@@ -403,6 +409,12 @@ static int
 both_ready(void)
 {
 	return (T.cli.ready && T.srv.ready) || T.cli.gone || T.srv.gone;
+}
+
+static int
+cli_gone(void)
+{
+	return T.cli.gone;
 }
 
 static int
@@ -533,7 +545,8 @@ test_alpn(void **state)
 	converse_and_close();
 
 	tls_connect("a.test", "spdy/3.1", NULL);
-	run(both_gone, 10000);
+	run(cli_gone, 10000);
+	run(NULL, 100);              /* the alert reaches the other side */
 	assert_true(T.cli.closed);
 	assert_false(T.srv.ready);
 	assert_int_equal(srv_stats()->fail_alpn, 1);
@@ -608,7 +621,8 @@ test_verify(void **state)
 	assert_int_equal(SSL_get_verify_result(pg_tls_ssl(T.cli.st)), X509_V_OK);
 	converse_and_close();
 	tls_connect("wrong.test", "h2", NULL);
-	run(both_gone, 10000);
+	run(cli_gone, 10000);
+	run(NULL, 100);              /* the alert reaches the other side */
 	assert_true(T.cli.closed);
 	assert_int_equal(cli_stats()->fail_cert, 1);
 	assert_int_equal(srv_stats()->fail_cert, 1);
@@ -840,10 +854,29 @@ test_version_mismatch(void **state)
 	c.min_version = TLS1_3_VERSION;
 	start(&c, 1, &cc);
 	tls_connect("a.test", "h2", NULL);
-	run(both_gone, 10000);
+	run(cli_gone, 10000);
+	run(NULL, 100);              /* the alert reaches the other side */
 	assert_true(T.cli.closed);
 	assert_int_equal(srv_stats()->fail_version, 1);
 	assert_int_equal(cli_stats()->fail_version, 1);
+	finish();
+}
+
+/* A stream the server took and then refused: nothing leaks, reset. */
+static void
+test_accept_refused(void **state)
+{
+	(void)state;
+	start_a(NULL);
+	T.refuse = 1;
+	tls_connect("a.test", "h2", NULL);
+	run(cli_gone, 10000);
+	run(NULL, 100);              /* the alert reaches the other side */
+	assert_true(T.cli.closed);
+	assert_int_equal(T.cli.reason, PG_TCP_RESET);
+	assert_int_equal(T.accepts, 1);
+	assert_int_equal(cli_stats()->fail_closed, 1);
+	assert_int_equal(srv_stats()->handshakes, 0);
 	finish();
 }
 
@@ -888,6 +921,7 @@ main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_stall),
 		cmocka_unit_test(test_version_mismatch),
+		cmocka_unit_test(test_accept_refused),
 		cmocka_unit_test(test_bad_conf),
 	};
 	return cmocka_run_group_tests(tests, certs_setup, certs_teardown);
