@@ -154,6 +154,12 @@ pg_tcp_stack_stats(const struct pg_tcp_stack *s)
 	return s->stats;
 }
 
+struct pg_netif *
+pg_tcp_stack_netif(const struct pg_tcp_stack *s)
+{
+	return s->nif;
+}
+
 uint32_t
 pg_tcp_stack_conns(const struct pg_tcp_stack *s)
 {

@@ -169,6 +169,9 @@ void pg_tcp_stack_destroy(struct pg_tcp_stack *s);
 
 const struct pg_tcp_stats *pg_tcp_stack_stats(const struct pg_tcp_stack *s);
 
+/* The netif the stack runs on: its mbuf pool, holder tag and clock. */
+struct pg_netif *pg_tcp_stack_netif(const struct pg_tcp_stack *s);
+
 /* Control blocks in use and bytes of memory the stack holds for them. */
 uint32_t pg_tcp_stack_conns(const struct pg_tcp_stack *s);
 uint64_t pg_tcp_stack_memory(const struct pg_tcp_stack *s);
