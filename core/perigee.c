@@ -102,6 +102,11 @@ main(int argc, char **argv)
 		}
 		pg_lua_vm_put(vm);
 	}
+	if ((strcmp(cmd, "check") == 0 || strcmp(cmd, "start") == 0)
+	    && pg_config_check_tls(&cfg, err, sizeof(err)) != PG_OK) {
+		fprintf(stderr, "perigee: %s\n", err);
+		return 1;
+	}
 	if (strcmp(cmd, "check") == 0) {
 		printf("perigee: configuration %s is valid\n", conf);
 		return 0;

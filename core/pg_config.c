@@ -1120,3 +1120,39 @@ pg_config_pid_path(const struct pg_config *cfg, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/perigee.pid", cfg->runtime_dir);
 }
+
+unsigned
+pg_config_tls(const struct pg_config *cfg, unsigned i, const uint8_t *secret,
+	      struct pg_tls_conf *out)
+{
+	const struct pg_listen_tls *lt = &cfg->listen_tls[i];
+	for (unsigned k = 0; k < lt->ncerts; k++) {
+		pg_tls_conf_default(&out[k]);
+		out[k].cert_file = lt->certs[k].cert;
+		out[k].key_file = lt->certs[k].key;
+		out[k].session_tickets = cfg->tls.tickets;
+		out[k].ticket_rotate_s = cfg->tls.ticket_rotate_s;
+		out[k].handshake_timeout_ms = cfg->tls.handshake_timeout_ms;
+		out[k].ticket_secret = secret;
+	}
+	return lt->ncerts;
+}
+
+int
+pg_config_check_tls(const struct pg_config *cfg, char *err, size_t errlen)
+{
+	struct pg_tls_conf certs[PG_MAX_CERTS];
+	for (unsigned i = 0; i < cfg->nlisten; i++) {
+		unsigned n = pg_config_tls(cfg, i, NULL, certs);
+		const char *why = NULL;
+		struct pg_tls_ctx *ctx = n > 0 ? pg_tls_ctx_new(certs, n, &why)
+					       : NULL;
+		if (n > 0 && ctx == NULL) {
+			snprintf(err, errlen, "%s: listen[%u] (port %u): %s",
+				 cfg->path, i + 1, cfg->listen[i], why);
+			return PG_ERROR;
+		}
+		pg_tls_ctx_free(ctx);
+	}
+	return PG_OK;
+}

@@ -12,6 +12,7 @@
 #include "http/pg_h1.h"
 #include "http/pg_h2.h"
 #include "net/pg_tcp.h"
+#include "net/pg_tls.h"
 
 /* Seeded fault injection on a driver (tests; DESIGN §2). Rates are 0..1. */
 struct pg_fault_conf {
@@ -131,6 +132,21 @@ struct pg_config {
  */
 int pg_config_load(const char *file, struct pg_config *cfg, char *err,
 		   size_t errlen);
+
+/*
+ * The certificates of TLS listener i as pg_tls_ctx_new takes them (out
+ * holds PG_MAX_CERTS; the strings stay cfg's), ticket keys derived from
+ * secret (NULL: random). Returns how many: 0 for a plain listener.
+ */
+unsigned pg_config_tls(const struct pg_config *cfg, unsigned i,
+		       const uint8_t *secret, struct pg_tls_conf *out);
+
+/*
+ * Load every TLS listener's certificates and keys once, as the workers
+ * will. PG_ERROR with "listen[N]: why" in err when one does not.
+ */
+int pg_config_check_tls(const struct pg_config *cfg, char *err,
+			size_t errlen);
 
 /* Path of the control socket and pid file inside cfg->runtime_dir. */
 void pg_config_control_path(const struct pg_config *cfg, char *buf,

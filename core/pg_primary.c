@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/random.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,11 @@ pg_primary_shared(struct pg_primary *p)
 	memset(p->shm, 0, sizeof(*p->shm));
 	p->shm->cfg = p->cfg;
 	p->shm->started_ns = pg_now_ns();
+	if (getrandom(p->shm->tls_secret, sizeof(p->shm->tls_secret), 0)
+	    != (ssize_t)sizeof(p->shm->tls_secret)) {
+		pg_log_err(errno, "no randomness for the TLS ticket secret");
+		return PG_ERROR;
+	}
 	p->shm->generation = 1;
 	pg_neigh_init(p->mz_neigh->addr);
 

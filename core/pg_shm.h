@@ -58,6 +58,8 @@ struct pg_shared {
 	/* written by the primary while running */
 	volatile uint64_t generation; /* bumped by reload */
 	volatile uint32_t stopping;   /* workers leave their loop */
+	uint8_t tls_secret[32];       /* TLS ticket keys derive from it: the
+				       * same in every worker */
 	struct pg_worker_shm workers[PG_MAX_WORKERS];
 };
 

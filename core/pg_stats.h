@@ -12,6 +12,7 @@
 
 #include "http/pg_h2.h"
 #include "http/pg_http_stats.h"
+#include "net/pg_tls.h"
 #include "net/pg_tcp.h"
 
 #define PG_DROP_REASONS(X)                                                   \
@@ -74,6 +75,7 @@ struct pg_stats {
 	struct pg_tcp_stats tcp;     /* written by the worker's TCP stack */
 	struct pg_http_stats http;   /* written by its HTTP/1.1 server */
 	struct pg_h2_stats h2;       /* and by its HTTP/2 server */
+	struct pg_tls_stats tls;     /* its TLS listeners */
 } __rte_cache_aligned;
 
 #define PG_STAT_INC(s, field)      ((s)->field++)

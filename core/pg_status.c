@@ -80,6 +80,11 @@ static const struct pg_status_group pg_status_h2 = {
 	offsetof(struct pg_stats, h2),
 };
 
+static const struct pg_status_group pg_status_tls = {
+	"tls", pg_tls_counter_names, PG_TLS_C_MAX,
+	offsetof(struct pg_stats, tls),
+};
+
 static uint64_t
 pg_status_value(const struct pg_stats *s, const struct pg_status_group *g,
 		size_t i)
@@ -133,12 +138,21 @@ pg_status_h2_refusal(size_t i)
 	return i >= PG_H2_C_resets_recv || i == PG_H2_C_conn_refused;
 }
 
+static int
+pg_status_tls_refusal(size_t i)
+{
+	return i >= PG_TLS_C_fail_garbage && i <= PG_TLS_C_nomem;
+}
+
 static void
 pg_status_text_refusals(FILE *f, const struct pg_stats *s,
 			const struct pg_status_group *g, size_t first,
 			const char *const *texts, int (*refusal)(size_t i))
 {
-	if (pg_status_value(s, g, 0) == 0)       /* conns: never served */
+	size_t moved = 0;
+	for (size_t i = 0; i < g->n; i++)
+		moved += pg_status_value(s, g, i) != 0;
+	if (moved == 0)                          /* never served */
 		return;
 	pg_status_text_group(f, s, g, first, refusal);
 	for (size_t i = 0; i < g->n; i++) {
@@ -172,6 +186,7 @@ pg_status_json_worker(FILE *f, unsigned i, const struct pg_status_worker *sw)
 	pg_status_json_group(f, s, &pg_status_tcp);
 	pg_status_json_group(f, s, &pg_status_http);
 	pg_status_json_group(f, s, &pg_status_h2);
+	pg_status_json_group(f, s, &pg_status_tls);
 	fputc('}', f);
 }
 
@@ -197,6 +212,8 @@ pg_status_text_worker(FILE *f, unsigned i, const struct pg_status_worker *sw)
 				pg_http_counter_texts, pg_status_http_refusal);
 	pg_status_text_refusals(f, s, &pg_status_h2, PG_H2_C_requests,
 				pg_h2_counter_texts, pg_status_h2_refusal);
+	pg_status_text_refusals(f, s, &pg_status_tls, PG_TLS_C_handshakes,
+				pg_tls_counter_texts, pg_status_tls_refusal);
 	for (unsigned d = 0; d < PG_DROP_MAX; d++)
 		if (s->drops[d] != 0)
 			fprintf(f, "  drop %-14s %10lu  %s\n", pg_drop_names[d],

@@ -263,10 +263,9 @@ pg_worker_run(struct pg_worker *w)
 	}
 	if (w->vm != NULL && w->shm->cfg.nlisten > 0) {
 		rc = pg_lua_http_start(&w->http, &w->nif, w->tcp,
-				       w->shm->cfg.listen, w->shm->cfg.nlisten,
-				       &w->shm->cfg.http, &w->shm->cfg.http2,
-				       w->access, &w->vm, &w->self->stats.http,
-				       &w->self->stats.h2, &err);
+				       &w->shm->cfg, w->shm->tls_secret,
+				       w->access, &w->vm, &w->self->stats,
+				       &err);
 		if (rc != PG_OK) {
 			pg_log_err(0, "worker %u: cannot serve HTTP: %s",
 				   w->id, err);
@@ -299,8 +298,10 @@ pg_worker_run(struct pg_worker *w)
 	}
 	if (w->vm != NULL)
 		pg_lua_vm_shutdown(w->vm, "stopping");
-	pg_lua_http_stop(&w->http);
+	/* TCP first: every stream ends (TLS ones still in their handshake
+	 * too) before the HTTP server frees what they use. */
 	pg_worker_tcp_stop(w);
+	pg_lua_http_stop(&w->http);
 done:
 	pg_http_log_close(w->access);
 	w->access = NULL;

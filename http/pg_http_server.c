@@ -4,6 +4,8 @@
  *   plain accept -> pg_stream_tcp_new -> pg_h1_attach (HTTP/1.1 hands a
  *                   connection that opens with the HTTP/2 preface over
  *                   to pg_http_server_h2c -> pg_h2_attach)
+ *   TLS accept   -> pg_tls_accept -> handshake -> pg_http_server_ready:
+ *                   ALPN h2 -> pg_h2_attach, else pg_h1_attach
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,20 +13,25 @@
 #include "core/pg_core.h"
 #include "http/pg_h2.h"
 #include "http/pg_http_server.h"
+#include "net/pg_netif.h"
 #include "net/pg_stream.h"
 #include "net/pg_tcp.h"
+#include "net/pg_tls.h"
 
 #define PG_HTTP_MAX_LISTENERS 16
 
 struct pg_http_listener {
 	struct pg_http_server *srv;
 	struct pg_tcp_listener *tcp;
+	struct pg_tls_ctx *tls;          /* NULL: plain */
 	uint16_t port;
 };
 
 struct pg_http_server {
+	struct pg_netif *nif;
 	struct pg_h1_server *h1;
 	struct pg_h2_server *h2;
+	struct pg_tls_stats *tls_stats;
 	struct pg_http_listener listeners[PG_HTTP_MAX_LISTENERS];
 	unsigned nlisteners;
 };
@@ -65,6 +72,31 @@ static const struct pg_tcp_callbacks pg_http_server_tcp_cbs = {
 	PG_STREAM_TCP_FORWARDERS,
 };
 
+/* The TLS handshake is done: ALPN says which protocol serves st. */
+static int
+pg_http_server_ready(struct pg_stream *st)
+{
+	struct pg_http_server *s = st->ctx;
+
+	if (st->proto == PG_PROTO_HTTP2)
+		return pg_h2_attach(s->h2, st, NULL, 0);
+	return pg_h1_attach(s->h1, st);
+}
+
+static int
+pg_http_server_accept_tls(struct pg_tcp_conn *c, void *lctx)
+{
+	struct pg_http_listener *l = lctx;
+
+	return pg_tls_accept(l->tls, c, pg_http_server_ready, l->srv) != NULL
+	       ? PG_OK : PG_ERROR;
+}
+
+static const struct pg_tcp_callbacks pg_http_server_tls_cbs = {
+	.on_accept = pg_http_server_accept_tls,
+	PG_TLS_FORWARDERS,
+};
+
 /* --- server -------------------------------------------------------------- */
 
 struct pg_http_server *
@@ -72,7 +104,7 @@ pg_http_server_create(struct pg_netif *nif, const struct pg_h1_conf *h1,
 		      const struct pg_h2_conf *h2,
 		      const struct pg_http_xchg_handler *hd, void *ctx,
 		      struct pg_http_stats *stats, struct pg_h2_stats *h2stats,
-		      const char **err)
+		      struct pg_tls_stats *tls_stats, const char **err)
 {
 	struct pg_http_server *s = calloc(1, sizeof(*s));
 
@@ -80,6 +112,8 @@ pg_http_server_create(struct pg_netif *nif, const struct pg_h1_conf *h1,
 		*err = "out of memory for the HTTP server";
 		return NULL;
 	}
+	s->nif = nif;
+	s->tls_stats = tls_stats;
 	s->h1 = pg_h1_server_create(nif, h1, hd, ctx, stats, err);
 	if (s->h1 == NULL)
 		goto failed;
@@ -95,7 +129,8 @@ failed:
 
 int
 pg_http_server_listen(struct pg_http_server *s, struct pg_tcp_stack *stack,
-		      uint16_t port, const char **err)
+		      uint16_t port, const struct pg_tls_conf *certs,
+		      unsigned ncerts, const char **err)
 {
 	struct pg_http_listener *l;
 
@@ -104,12 +139,24 @@ pg_http_server_listen(struct pg_http_server *s, struct pg_tcp_stack *stack,
 		return PG_ERROR;
 	}
 	l = &s->listeners[s->nlisteners];
+	memset(l, 0, sizeof(*l));
 	l->srv = s;
 	l->port = port;
-	l->tcp = pg_tcp_listen(stack, port, &pg_http_server_tcp_cbs, l, NULL,
-			       err);
-	if (l->tcp == NULL)
+	if (ncerts > 0) {
+		l->tls = pg_tls_ctx_new(certs, ncerts, err);
+		if (l->tls == NULL)
+			return PG_ERROR;
+		if (s->tls_stats != NULL)
+			pg_tls_ctx_set_stats(l->tls, s->tls_stats);
+	}
+	l->tcp = pg_tcp_listen(stack, port, l->tls != NULL
+			       ? &pg_http_server_tls_cbs
+			       : &pg_http_server_tcp_cbs, l, NULL, err);
+	if (l->tcp == NULL) {
+		pg_tls_ctx_free(l->tls);
+		l->tls = NULL;
 		return PG_ERROR;
+	}
 	s->nlisteners++;
 	return PG_OK;
 }
@@ -117,7 +164,12 @@ pg_http_server_listen(struct pg_http_server *s, struct pg_tcp_stack *stack,
 unsigned
 pg_http_server_poll(struct pg_http_server *s)
 {
-	return pg_h1_server_poll(s->h1) + pg_h2_server_poll(s->h2);
+	unsigned n = pg_h1_server_poll(s->h1) + pg_h2_server_poll(s->h2);
+	for (unsigned i = 0; i < s->nlisteners; i++)
+		if (s->listeners[i].tls != NULL)
+			n += pg_tls_ctx_poll(s->listeners[i].tls,
+					     s->nif->now_ns);
+	return n;
 }
 
 uint64_t
@@ -149,5 +201,8 @@ pg_http_server_destroy(struct pg_http_server *s)
 		pg_h2_server_destroy(s->h2);
 	if (s->h1 != NULL)
 		pg_h1_server_destroy(s->h1);
+	/* Streams still in their handshake belong to the contexts. */
+	for (unsigned i = 0; i < s->nlisteners; i++)
+		pg_tls_ctx_free(s->listeners[i].tls);
 	free(s);
 }

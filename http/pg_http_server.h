@@ -21,6 +21,7 @@
 #include "http/pg_h2.h"
 #include "http/pg_http_stats.h"
 #include "http/pg_http_xchg.h"
+#include "net/pg_tls.h"
 
 struct pg_netif;
 struct pg_tcp_stack;
@@ -38,11 +39,17 @@ struct pg_http_server *pg_http_server_create(struct pg_netif *nif,
 					     void *ctx,
 					     struct pg_http_stats *stats,
 					     struct pg_h2_stats *h2stats,
+					     struct pg_tls_stats *tls_stats,
 					     const char **err);
 
-/* Serve port of stack, plain. PG_OK or PG_ERROR with *err. */
+/*
+ * Serve port of stack: plain when ncerts is 0, else TLS with those
+ * certificates (SNI; the first is the default). PG_OK or PG_ERROR with
+ * *err (a certificate that does not load, a port taken).
+ */
 int pg_http_server_listen(struct pg_http_server *s,
 			  struct pg_tcp_stack *stack, uint16_t port,
+			  const struct pg_tls_conf *certs, unsigned ncerts,
 			  const char **err);
 
 /* Timers due at the netif's clock; returns how many fired. */
@@ -60,7 +67,11 @@ uint32_t pg_http_server_conns(const struct pg_http_server *s);
  */
 void pg_http_server_shutdown(struct pg_http_server *s);
 
-/* Reset every connection (on_close for exchanges in progress), free. */
+/*
+ * Reset every connection (on_close for exchanges in progress), free. TLS
+ * handshakes in progress hold the listeners' contexts: destroy the TCP
+ * stack first when there are TLS listeners.
+ */
 void pg_http_server_destroy(struct pg_http_server *s);
 
 #endif

@@ -19,7 +19,9 @@
 
 #include <rte_ip.h>
 
+#include "core/pg_config.h"
 #include "core/pg_core.h"
+#include "core/pg_stats.h"
 #include "core/pg_log.h"
 #include "http/pg_http_server.h"
 #include "http/pg_http_log.h"
@@ -321,27 +323,30 @@ pg_lua_ffi_abort(struct pg_lua_req *r)
 
 int
 pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
-		  struct pg_tcp_stack *tcp, const uint16_t *ports,
-		  unsigned nports, const struct pg_h1_conf *conf,
-		  const struct pg_h2_conf *h2conf, struct pg_http_log *log,
-		  struct pg_lua_vm **vm, struct pg_http_stats *stats,
-		  struct pg_h2_stats *h2stats, const char **err)
+		  struct pg_tcp_stack *tcp, const struct pg_config *cfg,
+		  const uint8_t *tls_secret, struct pg_http_log *log,
+		  struct pg_lua_vm **vm, struct pg_stats *stats,
+		  const char **err)
 {
+	struct pg_tls_conf certs[PG_MAX_CERTS];
+
 	memset(lh, 0, sizeof(*lh));
 	lh->vm = vm;
 	lh->log = log;
-	lh->srv = pg_http_server_create(nif, conf, h2conf,
-					&pg_lua_http_handler, lh, stats,
-					h2stats, err);
+	lh->srv = pg_http_server_create(nif, &cfg->http, &cfg->http2,
+					&pg_lua_http_handler, lh, &stats->http,
+					&stats->h2, &stats->tls, err);
 	if (lh->srv == NULL)
 		return PG_ERROR;
-	for (unsigned i = 0; i < nports; i++)
-		if (pg_http_server_listen(lh->srv, tcp, ports[i], err)
-		    != PG_OK) {
+	for (unsigned i = 0; i < cfg->nlisten; i++) {
+		unsigned n = pg_config_tls(cfg, i, tls_secret, certs);
+		if (pg_http_server_listen(lh->srv, tcp, cfg->listen[i], certs,
+					  n, err) != PG_OK) {
 			pg_http_server_destroy(lh->srv);
 			lh->srv = NULL;
 			return PG_ERROR;
 		}
+	}
 	return PG_OK;
 }
 

@@ -11,9 +11,8 @@
 struct pg_netif;
 struct pg_tcp_stack;
 struct pg_http_server;
-struct pg_h1_conf;
-struct pg_h2_conf;
-struct pg_h2_stats;
+struct pg_config;
+struct pg_stats;
 struct pg_http_log;
 struct pg_http_stats;
 struct pg_lua_vm;
@@ -32,16 +31,17 @@ struct pg_lua_http {
 };
 
 /*
- * Serve HTTP on ports of tcp with the HTTP/1.1 limits of conf (copied) and the
- * application in *vm (followed across reloads); each response is a line
- * of log (borrowed; NULL: no access log). PG_OK or PG_ERROR with *err.
+ * Serve HTTP on the listeners of cfg (plain or TLS; TLS ticket keys from
+ * tls_secret) with its HTTP/1.1 and HTTP/2 settings and the application
+ * in *vm (followed across reloads); counters into stats, each response a
+ * line of log (borrowed; NULL: no access log). PG_OK or PG_ERROR with
+ * *err.
  */
 int pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
-		      struct pg_tcp_stack *tcp, const uint16_t *ports,
-		      unsigned nports, const struct pg_h1_conf *conf,
-		      const struct pg_h2_conf *h2conf, struct pg_http_log *log,
-		      struct pg_lua_vm **vm, struct pg_http_stats *stats,
-		      struct pg_h2_stats *h2stats, const char **err);
+		      struct pg_tcp_stack *tcp, const struct pg_config *cfg,
+		      const uint8_t *tls_secret, struct pg_http_log *log,
+		      struct pg_lua_vm **vm, struct pg_stats *stats,
+		      const char **err);
 
 /*
  * A reload replaced vm: keep driving its tasks (sleeps, timeouts) until

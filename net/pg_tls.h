@@ -59,7 +59,12 @@ struct pg_tls_conf {
 	uint8_t session_tickets;     /* ctx; 1: issue and accept tickets */
 	uint32_t ticket_rotate_s;    /* ctx; a new ticket key this often */
 	uint32_t handshake_timeout_ms; /* ctx */
+	/* ctx; PG_TLS_SECRET_LEN bytes the ticket keys derive from, shared
+	 * by every worker of a server (NULL: random, this context only). */
+	const uint8_t *ticket_secret;
 };
+
+#define PG_TLS_SECRET_LEN 32
 
 /* Defaults: TLS 1.2 and up, tickets on, keys rotated hourly, 10 s. */
 void pg_tls_conf_default(struct pg_tls_conf *conf);

@@ -373,7 +373,10 @@ pg_tls_ctx_new(const struct pg_tls_conf *certs, unsigned n, const char **err)
 	ctx->rotate_ns = (uint64_t)(certs[0].ticket_rotate_s != 0
 				    ? certs[0].ticket_rotate_s : 3600)
 			 * PG_TLS_NS_PER_S;
-	if (RAND_bytes(ctx->secret, sizeof(ctx->secret)) != 1) {
+	if (certs[0].ticket_secret != NULL)
+		memcpy(ctx->secret, certs[0].ticket_secret,
+		       sizeof(ctx->secret));
+	else if (RAND_bytes(ctx->secret, sizeof(ctx->secret)) != 1) {
 		*err = "no randomness for the ticket key secret";
 		goto fail;
 	}

@@ -43,7 +43,7 @@ struct pg_tls_ctx {
 	/* keys[i] belongs to period - i; period UINT64_MAX: none derived yet */
 	uint64_t period;
 	struct pg_tls_ticket_key keys[PG_TLS_TICKET_KEYS];
-	uint8_t secret[32];          /* every ticket key derives from it */
+	uint8_t secret[PG_TLS_SECRET_LEN]; /* every ticket key derives from it */
 	/* streams in their handshake, oldest (first to time out) first */
 	struct pg_tls_stream *hs_head, *hs_tail;
 	struct pg_tls_stats *stats;
