@@ -217,9 +217,11 @@ my @held = map {
 sleep 0.1 if @held;          # accepted by the server before the next one
 my $t0 = time;
 my $s = connect_to($ports[0], $spec->{timeout});
+# (A reset that beats connect() to its end is a reset too.)
 my $res = $s ? converse($s, $spec->{pieces}, $spec->{delay},
 			$spec->{timeout})
-	     : { raw => '', end => 'refused', error => "$!" };
+	     : { raw => '', end => $!{ECONNRESET} ? 'reset' : 'refused',
+		 connect_error => "$!" };
 $res->{elapsed} = time - $t0;
 $res->{held} = [ map { converse($_, [$spec->{held_request}], 0,
 				$spec->{timeout}) } @held ];
@@ -281,7 +283,8 @@ sub _check_end($b, $t, $res) {
 	my ($want, $min, $max) = split ' ', $spec;
 	my $got = $res->{end} // '(no connection)';
 	ok($want eq 'closed' ? $got =~ /\A(?:eof|reset)\z/ : $got eq $want,
-	   "$t: connection $want") or diag("connection: $got");
+	   "$t: connection $want") or diag("connection: $got "
+					    . ($res->{connect_error} // ''));
 	return unless defined $min;
 	my $s = $res->{elapsed} // -1;
 	ok($s >= $min && $s <= $max, "$t: ended after $min to $max s")
