@@ -116,6 +116,7 @@ pg_lua_http_request(struct pg_h1_conn *h, struct pg_http_msg *req)
 		goto failed;
 	int task = (int)lua_tointeger(L, -1);
 	lua_pop(L, 1);
+	vm->timers = 1;              /* the request may have started some */
 	if (pg_h1_ctx(h) == r)
 		r->task = task;
 	return;
