@@ -414,6 +414,7 @@ sub run(%opt) {
 				     // "return require('perigee').app()\n");
 		my $cfg = _section($b, 'config') // '';
 		$cfg =~ s/\@DIR\@/$lab->dir/ge;
+		# (The log goes on across restarts: only what this block adds.)
 		my $mark = $started ? $lab->log_mark : 0;
 		if (!$started || $cfg ne $config) {
 			$lab->stop if $started;
@@ -421,7 +422,6 @@ sub run(%opt) {
 			$started = $lab->start
 				or BAIL_OUT("TEST $b->{n}: the server did not start");
 			$config = $cfg;
-			$mark = 0;
 		} else {
 			my $r = $lab->perigee('reload');
 			unless ($r->{rc} == 0) {
