@@ -21,6 +21,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
+#include <rte_version.h>
 
 #include "core/pg_appwatch.h"
 #include "core/pg_control.h"
@@ -144,6 +145,28 @@ pg_primary_shared(struct pg_primary *p)
 	return pg_shdict_create_all(&p->cfg, &err);
 }
 
+/*
+ * May the PMD compute TCP/IPv4 checksums for us? net_tap before DPDK 23.11
+ * sums each segment of a chain on its own, so a segment of odd length (a
+ * response head followed by its body in one TCP segment) gets a wrong
+ * checksum and the peer drops it. It computes them in software anyway:
+ * Perigee doing it costs the same.
+ */
+static int
+pg_primary_csum_offload(const struct rte_eth_dev_info *info)
+{
+	const uint64_t csum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM
+			      | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+
+	if ((info->tx_offload_capa & csum) != csum)
+		return 0;
+#if RTE_VERSION < RTE_VERSION_NUM(23, 11, 0, 0)
+	if (strcmp(info->driver_name, "net_tap") == 0)
+		return 0;
+#endif
+	return 1;
+}
+
 /* Configure the port: one queue pair per worker, RSS where supported. */
 static int
 pg_primary_port(struct pg_primary *p)
@@ -170,11 +193,9 @@ pg_primary_port(struct pg_primary *p)
 	}
 
 	memset(&conf, 0, sizeof(conf));
-	/* The PMD computes TCP and IPv4 checksums for us when it can. */
-	const uint64_t csum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM
-			      | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
-	if ((info.tx_offload_capa & csum) == csum)
-		conf.txmode.offloads = csum;
+	if (pg_primary_csum_offload(&info))
+		conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM
+				       | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
 	uint64_t hf = info.flow_type_rss_offloads
 		      & (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP);
 	if (nq > 1 && hf != 0) {
@@ -219,7 +240,7 @@ pg_primary_port(struct pg_primary *p)
 	}
 	p->shm->port_id = port;
 	p->shm->nqueues = nq;
-	p->shm->tx_csum = conf.txmode.offloads == csum;
+	p->shm->tx_csum = conf.txmode.offloads != 0;
 	rte_eth_macaddr_get(port, &p->shm->mac);
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
 	rte_ether_format_addr(mac, sizeof(mac), &p->shm->mac);

@@ -387,7 +387,11 @@ pg_h1_linger(struct pg_h1_conn *h)
 	}
 }
 
-/* Refuse the request with status (or just close when a response began). */
+/*
+ * Refuse the request with status. When a response began, just close: with
+ * a reset if it is cut (the peer must see it), or after it if it is whole
+ * (an answer given before the rest of the body, which turned out bad).
+ */
 static void
 pg_h1_fail(struct pg_h1_conn *h, unsigned status, enum pg_http_counter c)
 {
@@ -398,8 +402,10 @@ pg_h1_fail(struct pg_h1_conn *h, unsigned status, enum pg_http_counter c)
 	if (!(h->flags & PG_H1F_RESP_HEAD)) {
 		pg_h1_send_error(h, status);
 		pg_h1_linger(h);
+	} else if (h->flags & PG_H1F_RESP_DONE) {
+		pg_h1_linger(h);
 	} else {
-		pg_h1_end(h, 1);     /* the response is cut: the peer must see it */
+		pg_h1_end(h, 1);
 	}
 }
 

@@ -239,6 +239,7 @@ pg_lua_vm_open(const char *app, const char *id_prefix, int server,
 		lua_pop(L, 1);
 	}
 	vm->refs = 1;
+	vm->timers = 1;              /* the app file may have started some */
 	return vm;
 failed:
 	lua_close(L);

@@ -22,7 +22,7 @@ struct pg_lua_vm {
 	int serve_ref;               /* perigee.ffi_transport.serve (server) */
 	unsigned refs;               /* the worker's own + requests in flight */
 	uint64_t generation;         /* the reload generation it was built for */
-	int timers;                  /* host.run has timers pending */
+	int timers;                  /* host.run may have timers pending */
 };
 
 /*

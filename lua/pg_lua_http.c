@@ -120,6 +120,7 @@ pg_lua_http_request(struct pg_http_xchg *x, struct pg_http_msg *req)
 		goto failed;
 	int task = (int)lua_tointeger(L, -1);
 	lua_pop(L, 1);
+	vm->timers = 1;              /* the request may have started some */
 	if (x->ctx == r)
 		r->task = task;
 	return;

@@ -105,3 +105,45 @@ pg_ip_output(struct pg_netif *nif, struct rte_mbuf *m)
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	pg_eth_output(nif, m, &mac, RTE_ETHER_TYPE_IPV4);
 }
+
+/* --- checksums ------------------------------------------------------------ */
+
+/*
+ * The sum of len bytes of the chain m from off, folded to 16 bits. Each
+ * segment's sum is folded before a segment that starts at an odd offset
+ * is byte-swapped into place.
+ */
+static uint32_t
+pg_ip_chain_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	uint32_t sum = 0, done = 0;
+
+	for (; m != NULL && done < len; m = m->next) {
+		if (off >= m->data_len) {
+			off -= m->data_len;
+			continue;
+		}
+		uint32_t n = RTE_MIN((uint32_t)m->data_len - off, len - done);
+		uint16_t s = (uint16_t)__rte_raw_cksum_reduce(__rte_raw_cksum(
+			rte_pktmbuf_mtod_offset(m, const char *, off), n, 0));
+		sum += (done & 1) ? rte_bswap16(s) : s;
+		done += n;
+		off = 0;
+	}
+	return done == len ? sum : UINT32_MAX;
+}
+
+uint16_t
+pg_ip_l4_sum(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
+	     uint32_t l4_off)
+{
+	uint32_t len = rte_be_to_cpu_16(ip->total_length);
+	uint32_t hlen = rte_ipv4_hdr_len(ip);
+	uint32_t sum;
+
+	if (len < hlen || (sum = pg_ip_chain_sum(m, l4_off, len - hlen))
+	    == UINT32_MAX)
+		return 0;
+	return (uint16_t)__rte_raw_cksum_reduce(sum
+						+ rte_ipv4_phdr_cksum(ip, 0));
+}

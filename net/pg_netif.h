@@ -109,6 +109,18 @@ void pg_ip_input(struct pg_netif *nif, struct rte_mbuf *m);
  */
 void pg_ip_output(struct pg_netif *nif, struct rte_mbuf *m);
 
+/*
+ * The one's-complement sum of the pseudo header and the TCP/UDP bytes of
+ * the IPv4 packet m, whose data starts at ip, the L4 header at l4_off,
+ * over the whole chain: ~sum is the checksum to send (field 0), 0xffff
+ * says a received packet is intact. (DPDK 22.11's rte_raw_cksum_mbuf,
+ * under rte_ipv4_udptcp_cksum_mbuf, drops the carries of a segment that
+ * starts at an odd offset: a response head of odd length with more data
+ * behind it in one TCP segment.) 0 when the packet is shorter than ip says.
+ */
+uint16_t pg_ip_l4_sum(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
+		      uint32_t l4_off);
+
 /* Hand a validated IPv4 packet this worker owns to its protocol's input. */
 void pg_ip_dispatch(struct pg_netif *nif, struct rte_mbuf *m);
 

@@ -15,8 +15,6 @@
  *
  * Every function here consumes the payload chain it is given.
  */
-/* The mbuf-chain checksum helpers are inline, merely marked experimental. */
-#define ALLOW_EXPERIMENTAL_API
 #include <string.h>
 
 #include <rte_ip.h>
@@ -108,7 +106,7 @@ pg_tcp_parse(struct rte_mbuf *m, struct pg_tcp_seg *seg, enum pg_drop *why)
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 	if (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD
 	    || (ck != RTE_MBUF_F_RX_L4_CKSUM_GOOD
-		&& rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, (uint16_t)hlen) != 0)) {
+		&& pg_ip_l4_sum(m, ip, hlen) != 0xffff)) {
 		*why = PG_DROP_tcp_csum;
 		return 0;
 	}

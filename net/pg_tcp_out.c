@@ -8,8 +8,6 @@
  * send queue (their reference count keeps them alive while the frame is
  * in flight), except for small payloads, cheaper to copy than to attach.
  */
-/* The mbuf-chain checksum helpers are inline, merely marked experimental. */
-#define ALLOW_EXPERIMENTAL_API
 #include <string.h>
 
 #include <rte_ip.h>
@@ -281,7 +279,7 @@ pg_tcp_emit(struct pg_tcp_stack *s, struct rte_mbuf *h,
 		h->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
 		th->cksum = rte_ipv4_phdr_cksum(ip, h->ol_flags);
 	} else {
-		th->cksum = rte_ipv4_udptcp_cksum_mbuf(h, ip, sizeof(*ip));
+		th->cksum = (uint16_t)~pg_ip_l4_sum(h, ip, sizeof(*ip));
 	}
 	s->stats->out_segs++;
 	pg_ip_output(nif, h);

@@ -28,7 +28,23 @@ package Perigee::HttpTest;
 #                  sent with curl (HTTP/1.1) from the client namespace
 #   raw_request    bytes sent as they are over one TCP connection ("eval":
 #                  a Perl expression; otherwise lines joined with CRLF and
-#                  ending with an empty line), the raw answer read to EOF
+#                  ending with an empty line), the raw answer read until
+#                  the server ends the connection or `timeout` passes; an
+#                  eval giving an array sends its pieces one by one
+#   raw_request_middle_delay  seconds between those pieces (what arrives
+#                  meanwhile is read; sending stops when the server ends
+#                  the connection)
+#   timeout        seconds a raw request waits for the answer after its
+#                  last piece (default 5); also the connect timeout
+#   connection_end how the raw request's connection ended: eof, reset,
+#                  closed (either), open (still open at the timeout) or
+#                  refused (never connected); "eof 0.8 3": and 0.8 to 3 s
+#                  after it was opened
+#   held_connections  N connections opened (and left idle) before the raw
+#                  request's; they and it are steered to worker 0, so a
+#                  per-worker limit counts them all. After the raw request
+#                  each sends held_request and its answer must match the
+#                  regular expression held_response_like
 #   more_headers   "Name: value" lines added to the request
 #   error_code     the expected status (the first one, for raw requests)
 #   response_headers  "Name: value" lines that must be in the response
@@ -46,6 +62,7 @@ package Perigee::HttpTest;
 # otherwise a new app is loaded with `perigee reload`.
 use v5.36;
 use Carp qw(croak);
+use JSON::PP ();
 use Test::More;
 use Perigee::Test;
 
@@ -125,44 +142,166 @@ sub _curl($lab, $b) {
 	return \%res;
 }
 
-# Raw bytes over one connection, the answer read until the server closes
-# or 5 s pass.
+# The client of raw_request, run in the client namespace: reads a JSON
+# spec (pieces, delay, timeout, held, held_request, ports), prints a JSON
+# result: raw (the answer), end ("eof", "reset", "open" when the timeout
+# passed first, "refused" when the connection could not be made),
+# elapsed (seconds from the connection to its end), held (the answers on
+# the held connections: [{ raw, end }]).
+use constant RAW_CLIENT => <<'EOF';
+use v5.36;
+use Errno ();
+use IO::Select;
+use IO::Socket::INET;
+use JSON::PP;
+use Time::HiRes qw(time sleep);
+
+my $json = JSON::PP->new->latin1->canonical;
+my $spec = $json->decode(do {
+	open(my $f, '<:raw', $ARGV[0]) or die "$ARGV[0]: $!";
+	local $/; <$f> });
+$SIG{PIPE} = 'IGNORE';
+
+sub connect_to($lport, $timeout) {
+	return IO::Socket::INET->new(PeerAddr => $spec->{host},
+		PeerPort => $spec->{port}, Proto => 'tcp',
+		Timeout => $timeout,
+		$lport ? (LocalPort => $lport, ReuseAddr => 1) : ());
+}
+
+# 1, or 0 with $! when the connection refuses more.
+sub send_all($s, $data) {
+	while (length $data) {
+		my $n = syswrite($s, $data) // return 0;
+		substr($data, 0, $n) = '';
+	}
+	return 1;
+}
+
+# Append what arrives within $secs to $$out: "eof", "reset", or undef
+# when the connection is still open.
+sub drain($s, $out, $secs) {
+	my $sel = IO::Select->new($s);
+	my $deadline = time + $secs;
+	while ((my $left = $deadline - time) > 0) {
+		next unless $sel->can_read($left);
+		my $n = sysread($s, my $buf, 65536);
+		return $!{ECONNRESET} ? 'reset' : "error: $!" unless defined $n;
+		return 'eof' if $n == 0;
+		$$out .= $buf;
+	}
+	return undef;
+}
+
+# Send the pieces (waiting delay seconds between them, reading what
+# comes meanwhile), then read until the end or the timeout.
+sub converse($s, $pieces, $delay, $timeout) {
+	my ($raw, $end, $reset) = ('');
+	for my $i (0 .. $#$pieces) {
+		unless (send_all($s, $pieces->[$i])) {
+			$reset = $!{ECONNRESET} || $!{EPIPE};
+			last;
+		}
+		$end = drain($s, \$raw, $delay) if $i < $#$pieces && $delay > 0;
+		last if $end;
+	}
+	$end //= drain($s, \$raw, $timeout) // 'open';
+	$end = 'reset' if $reset && $end eq 'eof';
+	return { raw => $raw, end => $end };
+}
+
+my @ports = @{ $spec->{ports} };
+my @held = map {
+	connect_to($ports[$_], 5) or die "held connection $_: connect: $!\n"
+} 1 .. $spec->{held};
+sleep 0.1 if @held;          # accepted by the server before the next one
+my $t0 = time;
+my $s = connect_to($ports[0], $spec->{timeout});
+# (A reset that beats connect() to its end is a reset too.)
+my $res = $s ? converse($s, $spec->{pieces}, $spec->{delay},
+			$spec->{timeout})
+	     : { raw => '', end => $!{ECONNRESET} ? 'reset' : 'refused',
+		 connect_error => "$!" };
+$res->{elapsed} = time - $t0;
+$res->{held} = [ map { converse($_, [$spec->{held_request}], 0,
+				$spec->{timeout}) } @held ];
+print $json->encode($res);
+EOF
+
+# Source ports whose flows the workers' steering gives to worker 0 (the
+# limits are per worker), from a random start so that no 4-tuple of an
+# earlier block is reused.
+sub _worker0_ports($lab, $n) {
+	my $workers = scalar @{ $lab->config->{workers} };
+	my ($port, @ports) = (20000 + int rand 30000);
+	for (; @ports < $n; $port++) {
+		push @ports, $port
+			if steer_owner(CLIENT_IP, $port, SERVER_IP, PORT,
+				       $workers) == 0;
+	}
+	return @ports;
+}
+
+# raw_request over one connection (see RAW_CLIENT); returns { status,
+# headers, body } of the first answer with the client's fields.
 sub _raw($lab, $b) {
 	my $req = _section($b, 'raw_request');
+	my @pieces = ref $req eq 'ARRAY' ? @$req : ($req);
 	unless (grep { $_ eq 'eval' } @{ $b->{sections}{raw_request}{mods} }) {
 		$req =~ s/\n\z//;
-		$req = join("\r\n", split /\n/, $req, -1) . "\r\n\r\n";
+		@pieces = (join("\r\n", split /\n/, $req, -1) . "\r\n\r\n");
 	}
+	my $held = _section($b, 'held_connections') // 0;
+	my %spec = (host => SERVER, port => PORT, pieces => \@pieces,
+		    delay => _section($b, 'raw_request_middle_delay') // 0,
+		    timeout => _section($b, 'timeout') // 5, held => $held,
+		    held_request => scalar _section($b, 'held_request'),
+		    ports => $held ? [_worker0_ports($lab, $held + 1)] : []);
 	my $dir = $lab->dir;
-	Perigee::Test::_spew("$dir/raw-req", $req);
-	my $r = $lab->ns_exec({ timeout => 20 }, 'perl', '-MIO::Socket::INET',
-		'-MIO::Select', '-e', <<'EOF', SERVER, PORT, "$dir/raw-req");
-my ($host, $port, $file) = @ARGV;
-open(my $f, '<:raw', $file) or die "$file: $!";
-my $req = do { local $/; <$f> };
-my $s = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port,
-			      Timeout => 5) or die "connect: $!";
-binmode $s;
-print $s $req;
-my $sel = IO::Select->new($s);
-my ($out, $deadline) = ('', time + 5);
-while (time < $deadline && $sel->can_read($deadline - time)) {
-	my $n = sysread($s, my $buf, 65536);
-	last unless $n;
-	$out .= $buf;
-}
-binmode STDOUT;
-print $out;
-EOF
+	my $json = JSON::PP->new->latin1->canonical;
+	Perigee::Test::_spew("$dir/raw-req", $json->encode(\%spec));
+	my $limit = 15 + $spec{timeout} * (1 + $held)
+		    + $spec{delay} * @pieces;
+	my $r = $lab->ns_exec({ timeout => $limit }, 'perl', '-e', RAW_CLIENT,
+			      "$dir/raw-req");
 	return { error => "raw request: $r->{err}" } if $r->{rc} != 0;
-	my %res = (raw => $r->{out});
-	($res{status}) = $r->{out} =~ m{\AHTTP/\S+\s+(\d+)};
-	my ($head, $body) = split /\r\n\r\n/, $r->{out}, 2;
+	my $res = eval { $json->decode($r->{out}) }
+		or return { error => "raw request: $@$r->{out}" };
+	($res->{status}) = $res->{raw} =~ m{\AHTTP/\S+\s+(\d+)};
+	my ($head, $body) = split /\r\n\r\n/, $res->{raw}, 2;
 	for (split /\r\n/, $head // '') {
-		push @{ $res{headers}{lc $1} }, $2 if /^([^:]+):\s*(.*)$/;
+		push @{ $res->{headers}{lc $1} }, $2 if /^([^:]+):\s*(.*)$/;
 	}
-	$res{body} = $body // '';
-	return \%res;
+	$res->{body} = $body // '';
+	return $res;
+}
+
+# connection_end: "eof", "reset", "closed" (either), "open" or "refused",
+# then optionally MIN MAX: seconds from the connection to its end.
+sub _check_end($b, $t, $res) {
+	my $spec = _section($b, 'connection_end') // return;
+	my ($want, $min, $max) = split ' ', $spec;
+	my $got = $res->{end} // '(no connection)';
+	ok($want eq 'closed' ? $got =~ /\A(?:eof|reset)\z/ : $got eq $want,
+	   "$t: connection $want") or diag("connection: $got "
+					    . ($res->{connect_error} // ''));
+	return unless defined $min;
+	my $s = $res->{elapsed} // -1;
+	ok($s >= $min && $s <= $max, "$t: ended after $min to $max s")
+		or diag(sprintf 'ended after %.3f s', $s);
+}
+
+sub _check_held($b, $t, $res) {
+	my $re = _section($b, 'held_response_like') // return;
+	chomp $re;
+	my $i = 0;
+	for my $h (@{ $res->{held} // [] }) {
+		$i++;
+		like($h->{raw}, qr/$re/s,
+		     "$t: held connection $i answered like /$re/");
+	}
+	is($i, _section($b, 'held_connections') // 0,
+	   "$t: every held connection was answered");
 }
 
 sub _check($lab, $b, $res, $mark) {
@@ -195,6 +334,8 @@ sub _check($lab, $b, $res, $mark) {
 		chomp $re;
 		like($res->{raw}, qr/$re/s, "$t: raw answer like /$re/");
 	}
+	_check_end($b, $t, $res);
+	_check_held($b, $t, $res);
 	for my $l (split /\n/, _section($b, 'error_log') // '') {
 		ok(scalar $lab->log_grep(qr/\Q$l\E/, $mark), "$t: log has '$l'");
 	}
@@ -273,6 +414,7 @@ sub run(%opt) {
 				     // "return require('perigee').app()\n");
 		my $cfg = _section($b, 'config') // '';
 		$cfg =~ s/\@DIR\@/$lab->dir/ge;
+		# (The log goes on across restarts: only what this block adds.)
 		my $mark = $started ? $lab->log_mark : 0;
 		if (!$started || $cfg ne $config) {
 			$lab->stop if $started;
@@ -280,7 +422,6 @@ sub run(%opt) {
 			$started = $lab->start
 				or BAIL_OUT("TEST $b->{n}: the server did not start");
 			$config = $cfg;
-			$mark = 0;
 		} else {
 			my $r = $lab->perigee('reload');
 			unless ($r->{rc} == 0) {

@@ -129,6 +129,40 @@ test_nothing_after_reject(void **state)
 }
 
 static void
+answer_at_once(struct pg_h1_conn *h, struct pg_http_msg *q)
+{
+	struct pg_http_msg r = { .status = 200 };
+	const char *err;
+
+	T.requests++;
+	assert_int_equal(pg_h1_respond(h, &r, 5, 0, &err), PG_OK);
+	assert_int_equal(pg_h1_write(h, "early", 5, 1), PG_OK);
+}
+
+/*
+ * The application answered before the body came, and the body's framing
+ * then turns out bad: the answer is whole, so it reaches the client and
+ * the connection closes (FIN, not a reset that would destroy it); the
+ * request behind it is never served.
+ */
+static void
+test_bad_body_after_answer(void **state)
+{
+	(void)state;
+	h1t_handler.on_request = answer_at_once;
+	h1t_exchange(NULL, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+		     "chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"
+		     "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n", 10000);
+	h1t_handler.on_request = h1t_on_request;
+	assert_int_equal(T.requests, 1);
+	assert_string_equal(T.cli.rx, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+			    "\r\nearly");
+	assert_true(T.cli.eof);
+	assert_int_equal(T.stats.err_chunk, 1);
+	h1t_finish();
+}
+
+static void
 test_limits(void **state)
 {
 	struct pg_h1_conf c = h1t_conf();
@@ -263,6 +297,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_smuggling),
 		cmocka_unit_test(test_nothing_after_reject),
+		cmocka_unit_test(test_bad_body_after_answer),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_arena_full),
 		cmocka_unit_test(test_timeouts),
