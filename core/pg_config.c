@@ -728,6 +728,10 @@ pg_conf_http2(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 				PG_ARRAY_SIZE(pg_conf_h2_nums),
 				pg_conf_h2_flags,
 				PG_ARRAY_SIZE(pg_conf_h2_flags));
+	/* HTTP/2 stops framing at send_buffer and waits for the stream to
+	 * say it drained, which TCP says only once past its high mark. */
+	if (hc->send_buffer < cfg->tcp.snd_hiwat)
+		hc->send_buffer = cfg->tcp.snd_hiwat;
 	pg_conf_leave(c);
 	return rc;
 }
