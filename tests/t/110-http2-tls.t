@@ -61,8 +61,8 @@ $r = curl('-k', '--http2', "$s/hello/tls");
 like($r->{out}, qr/\A(?=.*"hello":"tls")(?=.*"version":"2").*\n2\z/s, 'h2 over TLS by ALPN')
 	or diag($r->{err});
 $r = curl('-k', '--http1.1', "$s/hello/tls1");
-is($r->{out}, qq({"hello":"tls1","version":"1.1"}\n1.1),
-   'http/1.1 over TLS by ALPN');
+like($r->{out}, qr/\A(?=.*"hello":"tls1")(?=.*"version":"1\.1").*\n1\.1\z/s,
+     'http/1.1 over TLS by ALPN');
 $r = curl('-k', '--tlsv1.2', '--tls-max', '1.2', '--http2', "$s/hello/t12");
 like($r->{out}, qr/\A(?=.*"hello":"t12")(?=.*"version":"2").*\n2\z/s, 'TLS 1.2 too');
 
