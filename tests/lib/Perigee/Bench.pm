@@ -11,7 +11,7 @@ package Perigee::Bench;
 #
 #   my ($cli, $srv) = (netns(), netns());
 #   veth_pair($cli, $srv);              # 198.18.0.1 <-> 198.18.0.2
-#   my $t = cpu_seconds($pid);
+#   my ($user, $sys) = cpu_times($pid);
 
 use v5.36;
 
@@ -20,7 +20,7 @@ use Exporter qw(import);
 use POSIX ();
 use Perigee::Test;
 
-our @EXPORT_OK = qw(sh netns veth_pair cpu_seconds rss_kb median_range
+our @EXPORT_OK = qw(sh netns veth_pair cpu_times rss_kb median_range
 		    machine need_root slurp);
 
 # Run a command (at most $timeout seconds, default 120): its run_cmd
@@ -67,24 +67,25 @@ sub slurp($file, $default = undef) {
 	return scalar <$fh>;
 }
 
-# User plus system CPU time, in seconds, of the processes (dies if one is
-# gone: a benchmark must not go on measuring a dead server).
-sub cpu_seconds(@pids) {
-	my $ticks = 0;
+# User and system CPU time, in seconds, of the processes together (dies if
+# one is gone: a benchmark must not go on measuring a dead server).
+sub cpu_times(@pids) {
+	my ($user, $sys) = (0, 0);
 	for my $pid (@pids) {
-		my $stat = slurp("/proc/$pid/stat", '') || undef
-			// croak "process $pid is gone";
+		my $stat = slurp("/proc/$pid/stat", '')
+			or croak "process $pid is gone";
 		# Fields after the command name: state is the 3rd, utime the 14th.
 		my @f = split ' ', $stat =~ s/\A.*\)\s+//sr;
-		$ticks += $f[11] + $f[12];
+		$user += $f[11];
+		$sys += $f[12];
 	}
-	return $ticks / $HZ;
+	return ($user / $HZ, $sys / $HZ);
 }
 
 # Resident memory of a process, kB (dies if it is gone).
 sub rss_kb($pid) {
-	my $status = slurp("/proc/$pid/status", '') || undef
-		// croak "process $pid is gone";
+	my $status = slurp("/proc/$pid/status", '')
+		or croak "process $pid is gone";
 	return $status =~ /^VmRSS:\s+(\d+)/m ? $1 : croak "no VmRSS for $pid";
 }
 
