@@ -160,21 +160,24 @@ pg_tcp_board_add(struct pg_tcp_sack_board *b, uint32_t st, uint32_t en)
 	b->n++;
 }
 
-void
+unsigned
 pg_tcp_sack_update(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 {
+	unsigned n = 0;
 	for (unsigned i = 0; i < seg->nsack; i++) {
 		uint32_t st = seg->sack[i].start, en = seg->sack[i].end;
 		/* Ignore D-SACKs, blocks below snd_una and nonsense. */
 		if (!SEQ_LT(st, en) || SEQ_LEQ(st, c->snd_una)
 		    || SEQ_GT(en, c->snd_max))
 			continue;
+		n++;
 		struct pg_tcp_sack_board *b = pg_tcp_board(c);
 		if (b == NULL)
-			return;
+			continue;
 		c->stack->stats->sack_blocks_in++;
 		pg_tcp_board_add(b, st, en);
 	}
+	return n;
 }
 
 void

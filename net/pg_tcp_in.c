@@ -962,8 +962,10 @@ pg_tcp_ack_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 			c->backoff = 0;
 		}
 	}
-	if (seg->nsack > 0 && (c->flags & PG_TCPF_SACK))
-		pg_tcp_sack_update(c, seg);
+	unsigned sacked = 0;
+	int sack = seg->nsack > 0 && (c->flags & PG_TCPF_SACK);
+	if (sack)
+		sacked = pg_tcp_sack_update(c, seg);
 	if (SEQ_GT(seg->ack, c->snd_una)) {
 		int fin = (c->flags & PG_TCPF_SHUT_WR)
 			  && SEQ_GT(seg->ack, c->snd_una + c->queued);
@@ -976,10 +978,12 @@ pg_tcp_ack_input(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg)
 	} else if (seg->ack == c->snd_una && seg->plen == 0
 		   && !(seg->flags & (PG_TCP_SYN | PG_TCP_FIN))
 		   && pg_tcp_in_flight(c) > 0
+		   /* Only D-SACKs: the peer got something twice (a probe
+		    * that was not needed), nothing is lost (RFC 6675 2). */
+		   && !(sack && sacked == 0)
 		   /* A receiver whose window moves as its application reads
 		    * (Linux) still tells of a loss through its SACK blocks. */
-		   && (!wnd_changed
-		       || ((c->flags & PG_TCPF_SACK) && seg->nsack > 0))) {
+		   && (!wnd_changed || sacked > 0)) {
 		pg_tcp_dup_ack(c);
 	}
 	return 0;

@@ -282,7 +282,9 @@ void pg_tcp_cc_on_ack(struct pg_tcp_conn *c, uint32_t acked);
 void pg_tcp_cc_on_loss(struct pg_tcp_conn *c);
 void pg_tcp_cc_on_rto(struct pg_tcp_conn *c);
 uint32_t pg_tcp_in_flight(const struct pg_tcp_conn *c);
-void pg_tcp_sack_update(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg);
+/* Record the SACK blocks of seg: how many SACK data above snd_una (the
+ * others are D-SACKs, RFC 2883, or nonsense). */
+unsigned pg_tcp_sack_update(struct pg_tcp_conn *c, const struct pg_tcp_seg *seg);
 void pg_tcp_sack_prune(struct pg_tcp_conn *c);
 uint32_t pg_tcp_sacked_bytes(const struct pg_tcp_conn *c);
 /* SACK recovery (RFC 6675, simplified): holes first, then new data. */

@@ -3,11 +3,13 @@
 -- holds across every worker).
 --
 -- Tokens come from the environment at load time (PERIGEE_TOKENS="alice:
--- s3cret,bob:hunter2"), read once when the app loads, never per request.
+-- s3cret,bob:hunter2"), read once when the app loads, never per request;
+-- so does the limit (PERIGEE_RATE_LIMIT, default 5).
 local perigee = require("perigee")
 
-local LIMIT = 5        -- requests ...
-local WINDOW = 60      -- ... per client per minute
+-- LIMIT requests per client per WINDOW seconds
+local LIMIT = tonumber(os.getenv("PERIGEE_RATE_LIMIT")) or 5
+local WINDOW = 60
 
 local tokens = {}
 for pair in (os.getenv("PERIGEE_TOKENS") or "alice:s3cret"):gmatch("[^,]+") do

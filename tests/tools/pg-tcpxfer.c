@@ -18,6 +18,14 @@
  *   pg-tcpxfer sink PORT [SECONDS]
  *       the same, but what it receives is only counted and hashed (the
  *       kernel-to-kernel baseline of scripts/bench-tcp-throughput)
+ *   pg-tcpxfer idle ADDR PORT[-LAST] COUNT REQUEST [SECONDS]
+ *       open COUNT connections spread over ports PORT..LAST (one client
+ *       address has about 64,000 ports per destination), IDLE_WINDOW at a
+ *       time; on each send REQUEST (nothing when empty) and wait for an
+ *       answer that begins "HTTP/1.x 200 "; print "open N seconds S",
+ *       hold them idle until SIGINT or SIGTERM, then close them:
+ *       "closed N dropped D", D those the server closed meanwhile (the
+ *       idle connections of scripts/bench)
  *
  * SECONDS (default 60) bounds the whole command. Exit status: 0 done,
  * 1 failure or time out (the reason on stderr), 2 usage.
@@ -28,9 +36,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,8 +50,11 @@
 #include "net/pg_testsvc.h"
 
 #define XFER_BUF (256 * 1024)
+#define IDLE_WINDOW 512         /* connections being opened at once */
 
 static double xfer_deadline;
+
+static int usage(void);
 
 static double
 xfer_now(void)
@@ -89,31 +102,47 @@ xfer_addr(const char *addr, const char *port, struct sockaddr_in *sa)
 	return inet_pton(AF_INET, addr, &sa->sin_addr) == 1 ? 0 : -1;
 }
 
-/* A connected non-blocking socket, -1 on failure or time out. */
+/* A non-blocking socket connecting to sa (or connected), -1 on failure. */
 static int
-xfer_connect(const struct sockaddr_in *sa)
+xfer_connect_start(const struct sockaddr_in *sa)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0
+	    || errno == EINPROGRESS)
 		return fd;
-	if (errno != EINPROGRESS)
-		goto failed;
-	struct pollfd p = { fd, POLLOUT, 0 };
-	int ms = (int)((xfer_deadline - xfer_now()) * 1000);
-	if (ms <= 0 || poll(&p, 1, ms) != 1) {
-		errno = ETIMEDOUT;
-		goto failed;
-	}
+	close(fd);
+	return -1;
+}
+
+/* After POLLOUT on a connecting socket: 0 connected, -1 (errno) failed. */
+static int
+xfer_connect_done(int fd)
+{
 	int soerr = 0;
 	socklen_t len = sizeof(soerr);
 	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-	if (soerr == 0)
-		return fd;
 	errno = soerr;
-failed:
+	return soerr == 0 ? 0 : -1;
+}
+
+/* A connected non-blocking socket, -1 on failure or time out. */
+static int
+xfer_connect(const struct sockaddr_in *sa)
+{
+	int fd = xfer_connect_start(sa);
+	if (fd < 0)
+		return -1;
+	struct pollfd p = { fd, POLLOUT, 0 };
+	int ms = (int)((xfer_deadline - xfer_now()) * 1000);
+	if (ms <= 0 || poll(&p, 1, ms) != 1)
+		errno = ETIMEDOUT;
+	else if (xfer_connect_done(fd) == 0)
+		return fd;
+	int e = errno;
 	close(fd);
+	errno = e;
 	return -1;
 }
 
@@ -327,6 +356,151 @@ cmd_serve(const char *port, int echo)
 	return 0;
 }
 
+/* --- idle: many connections held open ------------------------------------ */
+
+static volatile sig_atomic_t idle_stop;
+
+static void
+idle_on_signal(int sig)
+{
+	idle_stop = 1;
+}
+
+/*
+ * The next step of a connection being opened, once poll reported on it:
+ * connected (then REQUEST goes out), answered. 1 when it is open and
+ * answered, 0 to wait more, -1 (errno) on failure.
+ */
+static int
+idle_step(struct pollfd *p, const char *req, size_t reqlen)
+{
+	char buf[4096];
+
+	if (p->events == POLLOUT) {
+		if (xfer_connect_done(p->fd) != 0)
+			return -1;
+		if (reqlen == 0)
+			return 1;
+		ssize_t n = write(p->fd, req, reqlen);
+		if (n != (ssize_t)reqlen) {
+			errno = n < 0 ? errno : EMSGSIZE;
+			return -1;
+		}
+		p->events = POLLIN;
+		return 0;
+	}
+	ssize_t n = read(p->fd, buf, sizeof(buf));
+	if (n <= 0) {
+		errno = n == 0 ? ECONNRESET : errno;
+		return -1;
+	}
+	if (n < 13 || memcmp(buf, "HTTP/1.", 7) != 0
+	    || memcmp(buf + 8, " 200 ", 5) != 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 1;
+}
+
+/* Open the connections fds[0..n) (ports spread), IDLE_WINDOW at a time. */
+static int
+idle_open(struct sockaddr_in *sa, unsigned port0, unsigned nports, int *fds,
+	  unsigned n, const char *req)
+{
+	struct pollfd win[IDLE_WINDOW];
+	size_t reqlen = strlen(req);
+
+	for (unsigned base = 0; base < n; base += IDLE_WINDOW) {
+		unsigned k = n - base < IDLE_WINDOW ? n - base : IDLE_WINDOW;
+		unsigned pending = k;
+		for (unsigned i = 0; i < k; i++) {
+			sa->sin_port = htons((uint16_t)(port0 + (base + i) % nports));
+			fds[base + i] = win[i].fd = xfer_connect_start(sa);
+			win[i].events = POLLOUT;
+			if (win[i].fd < 0)
+				return xfer_fail("connect");
+		}
+		while (pending > 0) {
+			int ms = (int)((xfer_deadline - xfer_now()) * 1000);
+			if (ms <= 0 || idle_stop) {
+				errno = idle_stop ? EINTR : ETIMEDOUT;
+				return xfer_fail("opening the connections");
+			}
+			if (poll(win, k, ms) < 0 && errno != EINTR)
+				return xfer_fail("poll");
+			for (unsigned i = 0; i < k; i++) {
+				if (win[i].fd < 0 || win[i].revents == 0)
+					continue;
+				int r = idle_step(&win[i], req, reqlen);
+				if (r < 0) {
+					fprintf(stderr, "pg-tcpxfer: connection %u "
+						"of %u: %s\n", base + i, n,
+						strerror(errno));
+					return 1;
+				}
+				if (r > 0) {
+					win[i].fd = -1;     /* poll skips it */
+					pending--;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+/* A held connection the server has closed (or reset): read until EAGAIN. */
+static int
+idle_dropped(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	return n == 0 || errno != EAGAIN;
+}
+
+static int
+cmd_idle(struct sockaddr_in *sa, const char *ports, unsigned n,
+	 const char *req)
+{
+	unsigned first = 0, last = 0, dropped = 0;
+	struct rlimit rl;
+	struct sigaction act = { .sa_handler = idle_on_signal };
+	int got = sscanf(ports, "%u-%u", &first, &last);
+
+	if (got < 1 || first == 0 || (got == 2 && (last < first || last > 65535)))
+		return usage();
+	if (got == 1)
+		last = first;
+	int *fds = calloc(n ? n : 1, sizeof(*fds));
+	if (fds == NULL)
+		return xfer_fail("memory for the sockets");
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < n + 64) {
+		rl.rlim_cur = n + 64;
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur;     /* root may raise it */
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return xfer_fail("setrlimit RLIMIT_NOFILE");
+	}
+	sigaction(SIGINT, &act, NULL);
+	sigaction(SIGTERM, &act, NULL);
+	double t0 = xfer_now();
+	if (idle_open(sa, first, last - first + 1, fds, n, req) != 0)
+		return 1;
+	printf("open %u seconds %.3f\n", n, xfer_now() - t0);
+	fflush(stdout);
+	while (!idle_stop && xfer_now() < xfer_deadline)
+		poll(NULL, 0, 100);
+	for (unsigned i = 0; i < n; i++) {
+		dropped += (unsigned)idle_dropped(fds[i]);
+		close(fds[i]);
+	}
+	printf("closed %u dropped %u\n", n, dropped);
+	free(fds);
+	return dropped == 0 ? 0 : 1;
+}
+
 static int
 usage(void)
 {
@@ -334,7 +508,8 @@ usage(void)
 		"       pg-tcpxfer send ADDR PORT BYTES [SECONDS]\n"
 		"       pg-tcpxfer many ADDR PORT COUNT BYTES [SECONDS]\n"
 		"       pg-tcpxfer serve PORT [SECONDS]\n"
-		"       pg-tcpxfer sink PORT [SECONDS]\n");
+		"       pg-tcpxfer sink PORT [SECONDS]\n"
+		"       pg-tcpxfer idle ADDR PORT[-LAST] COUNT REQUEST [SECONDS]\n");
 	return 2;
 }
 
@@ -346,8 +521,8 @@ main(int argc, char **argv)
 		return usage();
 	const char *cmd = argv[1];
 	int nargs = strcmp(cmd, "pattern") == 0 ? 1 : strcmp(cmd, "send") == 0
-		? 3 : strcmp(cmd, "many") == 0 ? 4 : strcmp(cmd, "serve") == 0
-		|| strcmp(cmd, "sink") == 0 ? 1 : -1;
+		? 3 : strcmp(cmd, "many") == 0 || strcmp(cmd, "idle") == 0 ? 4
+		: strcmp(cmd, "serve") == 0 || strcmp(cmd, "sink") == 0 ? 1 : -1;
 	if (nargs < 0 || argc < 2 + nargs || argc > 3 + nargs)
 		return usage();
 	double secs = argc == 3 + nargs ? atof(argv[2 + nargs]) : 60;
@@ -356,8 +531,11 @@ main(int argc, char **argv)
 		return cmd_pattern(strtoull(argv[2], NULL, 10));
 	if (strcmp(cmd, "serve") == 0 || strcmp(cmd, "sink") == 0)
 		return cmd_serve(argv[2], strcmp(cmd, "serve") == 0);
-	if (xfer_addr(argv[2], argv[3], &sa) != 0)
+	if (xfer_addr(argv[2], "0", &sa) != 0)
 		return usage();
+	if (strcmp(cmd, "idle") == 0)
+		return cmd_idle(&sa, argv[3], (unsigned)atoi(argv[4]), argv[5]);
+	sa.sin_port = htons((uint16_t)atoi(argv[3]));
 	if (strcmp(cmd, "send") == 0)
 		return cmd_send(&sa, strtoull(argv[4], NULL, 10));
 	return cmd_many(&sa, (unsigned)atoi(argv[4]),

@@ -507,6 +507,12 @@ sub finish($self, $pid, $signal = 'INT', $timeout = 10) {
 	return _reap($pid, $timeout, $job->{cmd}, $job->{out}, $job->{err});
 }
 
+# What a background command has printed on its standard output so far.
+sub job_out($self, $pid) {
+	my $job = $self->{spawned}{$pid} or croak "not our job: $pid";
+	return _slurp($job->{out}) // '';
+}
+
 # Run the perigee CLI with this lab's configuration (outside the namespace:
 # the control socket is a file). Returns the run_cmd result.
 sub perigee($self, @args) {

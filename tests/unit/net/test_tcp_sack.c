@@ -97,6 +97,37 @@ test_sack_holes_retransmitted(void **state)
 	pg_ts_end(t);
 }
 
+/*
+ * A tail loss probe that was not needed (the peer's delayed ACK came
+ * later) returns as a D-SACK (RFC 2883) while the next response is out.
+ * That ACK reports a duplicate, not a loss: it newly SACKs nothing (RFC
+ * 6675 2), so it is no duplicate ACK, and with one segment out, where
+ * early retransmit needs a single one, it must not resend that segment.
+ */
+static void
+test_dsack_no_retransmit(void **state)
+{
+	struct pg_tcp_conf conf = pg_ts_conf();
+	conf.tail_loss_probe = 1;
+	struct pg_ts *t = pg_ts_start(&conf);
+	pg_ts_listen(t);
+	pg_ts_passive(t, SYN_SACK, SYN_SACK, 10);
+	pg_ts_write(t, 100);
+	pg_ts(t, "> P. 1:101(100) ack 1001");
+	pg_ts(t, "+60 > P. 1:101(100) ack 1001");
+	pg_ts(t, "+1 < . 1001:1001(0) ack 101");
+	pg_ts_write(t, 100);
+	pg_ts(t, "> P. 101:201(100) ack 1001");
+	pg_ts(t, "+1 < . 1001:1001(0) ack 101 <sack 1:101>");
+	pg_ts(t, "+1 < . 1001:1001(0) ack 101 win 60000 <sack 1:101>");
+	pg_ts_quiet(t, 20);
+	pg_ts(t, "< . 1001:1001(0) ack 201");
+	pg_ts_events(t, "acked 200;");
+	assert_int_equal(pg_tcp_stack_stats(t->s)->dup_acks, 0);
+	assert_int_equal(pg_tcp_stack_stats(t->s)->early_retrans, 0);
+	pg_ts_end(t);
+}
+
 int
 main(void)
 {
@@ -104,6 +135,7 @@ main(void)
 		PG_TS_TEST(test_sack_blocks_out),
 		PG_TS_TEST(test_no_sack_dupack),
 		PG_TS_TEST(test_sack_holes_retransmitted),
+		PG_TS_TEST(test_dsack_no_retransmit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
