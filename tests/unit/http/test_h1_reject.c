@@ -129,14 +129,15 @@ test_nothing_after_reject(void **state)
 }
 
 static void
-answer_at_once(struct pg_h1_conn *h, struct pg_http_msg *q)
+answer_at_once(struct pg_http_xchg *h, struct pg_http_msg *q)
 {
 	struct pg_http_msg r = { .status = 200 };
 	const char *err;
 
+	(void)q;
 	T.requests++;
-	assert_int_equal(pg_h1_respond(h, &r, 5, 0, &err), PG_OK);
-	assert_int_equal(pg_h1_write(h, "early", 5, 1), PG_OK);
+	assert_int_equal(pg_http_xchg_respond(h, &r, 5, 0, &err), PG_OK);
+	assert_int_equal(pg_http_xchg_write(h, "early", 5, 1), PG_OK);
 }
 
 /*
