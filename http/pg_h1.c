@@ -1313,52 +1313,16 @@ pg_h1_body_read(struct pg_http_xchg *x, void *buf, uint32_t len)
 	struct pg_h1_conn *h = pg_h1_of_xchg(x);
 	struct pg_http_msg *m = &h->req;
 	int was_over = pg_h1_body_over(h);
-	uint32_t got = 0;
+	uint32_t got;
 
 	pg_h1_send_continue(h);
-	while (got < len && m->body != NULL) {
-		struct rte_mbuf *b = m->body;
-		uint16_t k = (uint16_t)RTE_MIN((uint32_t)b->data_len, len - got);
-		memcpy((char *)buf + got, rte_pktmbuf_mtod(b, char *), k);
-		got += k;
-		m->body_len -= k;
-		if (k < b->data_len) {
-			rte_pktmbuf_adj(b, k);
-			break;
-		}
-		m->body = b->next;
-		if (m->body != NULL) {
-			m->body->nb_segs = (uint16_t)(b->nb_segs - 1);
-			m->body->pkt_len = b->pkt_len - b->data_len;
-		} else {
-			m->body_tail = NULL;
-		}
-		b->next = NULL;
-		b->nb_segs = 1;
-		b->pkt_len = b->data_len;
-		pg_mbuf_free(b);
-	}
+	got = pg_http_msg_body_read(m, buf, len);
 	if (was_over && !pg_h1_body_over(h))
 		pg_h1_kick(h);
 	return got;
 }
 
 /* --- the exchange: response ---------------------------------------------- */
-
-static int64_t
-pg_h1_parse_clen(const struct pg_http_str *v)
-{
-	int64_t n = 0;
-
-	if (v->len == 0 || v->len > 18)
-		return -2;
-	for (uint32_t i = 0; i < v->len; i++) {
-		if (v->ptr[i] < '0' || v->ptr[i] > '9')
-			return -2;
-		n = n * 10 + (v->ptr[i] - '0');
-	}
-	return n;
-}
 
 static void
 pg_h1_response_done(struct pg_h1_conn *h)
@@ -1407,7 +1371,7 @@ pg_h1_respond(struct pg_http_xchg *x, const struct pg_http_msg *resp,
 		goto write;
 	}
 	if ((v = pg_http_msg_header(resp, "content-length")) != NULL
-	    && clen < 0 && (clen = pg_h1_parse_clen(v)) == -2) {
+	    && clen < 0 && (clen = pg_http_parse_length(v)) < 0) {
 		*err = "malformed Content-Length in the response";
 		PG_H1_COUNT(h, app_error);
 		pg_h1_fail(h, 500, PG_HTTP_C_app_error);
