@@ -289,14 +289,10 @@ pg_h1_date(struct pg_h1_server *s)
 static void
 pg_h1_count_status(struct pg_h1_conn *h, unsigned status)
 {
-	struct pg_http_stats *st = h->srv->stats;
-	switch (status / 100) {
-	case 1: st->status_1xx++; break;
-	case 2: st->status_2xx++; break;
-	case 3: st->status_3xx++; break;
-	case 4: st->status_4xx++; break;
-	default: st->status_5xx++; break;
-	}
+	_Static_assert(offsetof(struct pg_http_stats, status_5xx)
+		       - offsetof(struct pg_http_stats, status_1xx)
+		       == 4 * sizeof(uint64_t), "status classes in a row");
+	pg_http_count_class(&h->srv->stats->status_1xx, status);
 }
 
 /* Hand the chain written to the stream. PG_ERROR when it could not. */

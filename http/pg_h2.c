@@ -31,6 +31,7 @@
 #include "core/pg_core.h"
 #include "core/pg_timer.h"
 #include "http/pg_h2.h"
+#include "http/pg_http_stats.h"
 #include "net/pg_mbuf.h"
 #include "net/pg_netif.h"
 #include "net/pg_stream.h"
@@ -213,15 +214,10 @@ pg_h2_status_str(char d[4], unsigned status)
 static void
 pg_h2_count_status(struct pg_h2_conn *c, unsigned status)
 {
-	struct pg_h2_stats *st = c->srv->stats;
-
-	switch (status / 100) {
-	case 1: st->status_1xx++; break;
-	case 2: st->status_2xx++; break;
-	case 3: st->status_3xx++; break;
-	case 4: st->status_4xx++; break;
-	default: st->status_5xx++; break;
-	}
+	_Static_assert(offsetof(struct pg_h2_stats, status_5xx)
+		       - offsetof(struct pg_h2_stats, status_1xx)
+		       == 4 * sizeof(uint64_t), "status classes in a row");
+	pg_http_count_class(&c->srv->stats->status_1xx, status);
 }
 
 /* --- connection lifetime ------------------------------------------------- */

@@ -59,6 +59,17 @@ struct pg_http_stats {
 #undef PG_HTTP_COUNTER_FIELD
 } __rte_cache_aligned;
 
+/*
+ * Count a response by its class into five consecutive counters, 1xx to
+ * 5xx (anything else as 5xx): HTTP/1.1's and HTTP/2's.
+ */
+static inline void
+pg_http_count_class(uint64_t *c1xx, unsigned status)
+{
+	unsigned k = status / 100;
+	c1xx[k >= 1 && k <= 4 ? k - 1 : 4]++;
+}
+
 extern const char *const pg_http_counter_names[PG_HTTP_C_MAX];
 extern const char *const pg_http_counter_texts[PG_HTTP_C_MAX];
 
