@@ -515,6 +515,46 @@ pg_conf_fields(struct pg_conf_ctx *c, int s, void *base,
 	return rc;
 }
 
+/*
+ * A section read field for field into a C struct: the key tables, and
+ * extra, a key the section's check reads itself (or NULL).
+ */
+struct pg_conf_table {
+	const char *name;
+	const struct pg_conf_num *nums;
+	size_t nn;
+	const struct pg_conf_flag *flags;
+	size_t nf;
+	const char *extra;
+};
+
+#define PG_CONF_TABLE(name, nums, flags, extra) \
+	{ name, nums, PG_ARRAY_SIZE(nums), flags, PG_ARRAY_SIZE(flags), extra }
+#define PG_CONF_TABLE_MAX_KEYS 64
+
+/* What a section checks once its fields are read (still entered at s). */
+typedef int (*pg_conf_check_fn)(struct pg_conf_ctx *c, int s,
+				struct pg_config *cfg);
+
+/* t[tb->name] into base, whose values are the defaults; then check. */
+static int
+pg_conf_table(struct pg_conf_ctx *c, int t, const struct pg_conf_table *tb,
+	      void *base, struct pg_config *cfg, pg_conf_check_fn check)
+{
+	const char *known[PG_CONF_TABLE_MAX_KEYS + 1];
+	int s;
+
+	pg_conf_keys(known, tb->nums, tb->nn, tb->flags, tb->nf, tb->extra);
+	if (pg_conf_enter(c, t, tb->name, known, &s) != PG_OK)
+		return PG_ERROR;
+	int rc = pg_conf_fields(c, s, base, tb->nums, tb->nn, tb->flags,
+				tb->nf);
+	if (rc == PG_OK && check != NULL)
+		rc = check(c, s, cfg);
+	pg_conf_leave(c);
+	return rc;
+}
+
 /* tcp = { ... }: struct pg_tcp_conf. */
 #define PG_CONF_TCP_NUM(f, lo, hi) PG_CONF_NUM(struct pg_tcp_conf, f, lo, hi)
 static const struct pg_conf_num pg_conf_tcp_nums[] = {
@@ -552,9 +592,6 @@ static const char *const pg_conf_tcp_cc_names[] = {
 	[PG_TCP_CC_CUBIC] = "cubic",
 };
 
-#define PG_CONF_TCP_NKEYS \
-	(PG_ARRAY_SIZE(pg_conf_tcp_nums) + PG_ARRAY_SIZE(pg_conf_tcp_flags) + 1)
-
 /* Values that are valid one by one but not together. */
 static int
 pg_conf_tcp_check(struct pg_conf_ctx *c, const struct pg_tcp_conf *t)
@@ -579,40 +616,35 @@ pg_conf_tcp_check(struct pg_conf_ctx *c, const struct pg_tcp_conf *t)
 	return PG_OK;
 }
 
+/* tcp.cc, by name, then what holds only together. */
+static int
+pg_conf_tcp_cc(struct pg_conf_ctx *c, int s, struct pg_config *cfg)
+{
+	struct pg_tcp_conf *tc = &cfg->tcp;
+	char cc[16];
+	size_t i = 0;
+
+	if (pg_conf_string(c, s, "cc", cc, sizeof(cc),
+			   pg_conf_tcp_cc_names[tc->cc]) != PG_OK)
+		return PG_ERROR;
+	while (i < PG_ARRAY_SIZE(pg_conf_tcp_cc_names)
+	       && strcmp(cc, pg_conf_tcp_cc_names[i]) != 0)
+		i++;
+	if (i == PG_ARRAY_SIZE(pg_conf_tcp_cc_names))
+		return pg_conf_fail(c, "cc", "'%s' is not one of cubic, "
+				    "newreno", cc);
+	tc->cc = (uint8_t)i;
+	return pg_conf_tcp_check(c, tc);
+}
+
 static int
 pg_conf_tcp(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 {
-	const char *known[PG_CONF_TCP_NKEYS + 1];
-	struct pg_tcp_conf *tc = &cfg->tcp;
-	char cc[16];
-	int s;
+	static const struct pg_conf_table tb = PG_CONF_TABLE("tcp",
+		pg_conf_tcp_nums, pg_conf_tcp_flags, "cc");
 
-	pg_conf_keys(known, pg_conf_tcp_nums, PG_ARRAY_SIZE(pg_conf_tcp_nums),
-		     pg_conf_tcp_flags, PG_ARRAY_SIZE(pg_conf_tcp_flags), "cc");
-	pg_tcp_conf_default(tc);
-	if (pg_conf_enter(c, t, "tcp", known, &s) != PG_OK)
-		return PG_ERROR;
-	int rc = pg_conf_fields(c, s, tc, pg_conf_tcp_nums,
-				PG_ARRAY_SIZE(pg_conf_tcp_nums),
-				pg_conf_tcp_flags,
-				PG_ARRAY_SIZE(pg_conf_tcp_flags));
-	if (rc == PG_OK)
-		rc = pg_conf_string(c, s, "cc", cc, sizeof(cc),
-				    pg_conf_tcp_cc_names[tc->cc]);
-	if (rc == PG_OK) {
-		size_t i = 0;
-		while (i < PG_ARRAY_SIZE(pg_conf_tcp_cc_names)
-		       && strcmp(cc, pg_conf_tcp_cc_names[i]) != 0)
-			i++;
-		if (i == PG_ARRAY_SIZE(pg_conf_tcp_cc_names))
-			rc = pg_conf_fail(c, "cc", "'%s' is not one of cubic, "
-					  "newreno", cc);
-		tc->cc = (uint8_t)i;
-	}
-	if (rc == PG_OK)
-		rc = pg_conf_tcp_check(c, tc);
-	pg_conf_leave(c);
-	return rc;
+	pg_tcp_conf_default(&cfg->tcp);
+	return pg_conf_table(c, t, &tb, &cfg->tcp, cfg, pg_conf_tcp_cc);
 }
 
 /* http = { ... }: struct pg_h1_conf, the limits of the HTTP/1.1 server. */
@@ -639,36 +671,31 @@ static const struct pg_conf_flag pg_conf_http_flags[] = {
 };
 #undef PG_CONF_HTTP_FLAG
 
-#define PG_CONF_HTTP_NKEYS \
-	(PG_ARRAY_SIZE(pg_conf_http_nums) + PG_ARRAY_SIZE(pg_conf_http_flags))
+/* The field slices live in the per-request arena (pg_h1.c). */
+static int
+pg_conf_http_arena(struct pg_conf_ctx *c, int s, struct pg_config *cfg)
+{
+	const struct pg_h1_conf *hc = &cfg->http;
+	const unsigned per = (unsigned)sizeof(struct pg_http_field);
+	uint32_t need = hc->max_headers * per + 256;
+
+	(void)s;
+	if (hc->arena_size < need)
+		return pg_conf_fail(c, "arena_size", "must be at least %u for "
+				    "max_headers = %u (%u bytes per field + "
+				    "256): raise arena_size or lower "
+				    "max_headers", need, hc->max_headers, per);
+	return PG_OK;
+}
 
 static int
 pg_conf_http(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 {
-	const char *known[PG_CONF_HTTP_NKEYS + 1];
-	struct pg_h1_conf *hc = &cfg->http;
-	int s;
+	static const struct pg_conf_table tb = PG_CONF_TABLE("http",
+		pg_conf_http_nums, pg_conf_http_flags, NULL);
 
-	pg_conf_keys(known, pg_conf_http_nums, PG_ARRAY_SIZE(pg_conf_http_nums),
-		     pg_conf_http_flags, PG_ARRAY_SIZE(pg_conf_http_flags),
-		     NULL);
-	pg_h1_conf_default(hc);
-	if (pg_conf_enter(c, t, "http", known, &s) != PG_OK)
-		return PG_ERROR;
-	int rc = pg_conf_fields(c, s, hc, pg_conf_http_nums,
-				PG_ARRAY_SIZE(pg_conf_http_nums),
-				pg_conf_http_flags,
-				PG_ARRAY_SIZE(pg_conf_http_flags));
-	/* The field slices live in the per-request arena (pg_h1.c). */
-	const unsigned per = (unsigned)sizeof(struct pg_http_field);
-	uint32_t need = hc->max_headers * per + 256;
-	if (rc == PG_OK && hc->arena_size < need)
-		rc = pg_conf_fail(c, "arena_size", "must be at least %u for "
-				  "max_headers = %u (%u bytes per field + 256): "
-				  "raise arena_size or lower max_headers", need,
-				  hc->max_headers, per);
-	pg_conf_leave(c);
-	return rc;
+	pg_h1_conf_default(&cfg->http);
+	return pg_conf_table(c, t, &tb, &cfg->http, cfg, pg_conf_http_arena);
 }
 
 /* http2 = { ... }: struct pg_h2_conf, the HTTP/2 server's settings. */
@@ -703,18 +730,25 @@ static const struct pg_conf_flag pg_conf_h2_flags[] = {
 	PG_CONF_FLAG(struct pg_h2_conf, auto_continue),
 };
 
-#define PG_CONF_H2_NKEYS \
-	(PG_ARRAY_SIZE(pg_conf_h2_nums) + PG_ARRAY_SIZE(pg_conf_h2_flags))
+/* HTTP/2 stops framing at send_buffer and waits for the stream to say
+ * it drained, which TCP says only once past its high mark. */
+static int
+pg_conf_http2_send(struct pg_conf_ctx *c, int s, struct pg_config *cfg)
+{
+	(void)c;
+	(void)s;
+	if (cfg->http2.send_buffer < cfg->tcp.snd_hiwat)
+		cfg->http2.send_buffer = cfg->tcp.snd_hiwat;
+	return PG_OK;
+}
 
 static int
 pg_conf_http2(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 {
-	const char *known[PG_CONF_H2_NKEYS + 1];
+	static const struct pg_conf_table tb = PG_CONF_TABLE("http2",
+		pg_conf_h2_nums, pg_conf_h2_flags, NULL);
 	struct pg_h2_conf *hc = &cfg->http2;
-	int s;
 
-	pg_conf_keys(known, pg_conf_h2_nums, PG_ARRAY_SIZE(pg_conf_h2_nums),
-		     pg_conf_h2_flags, PG_ARRAY_SIZE(pg_conf_h2_flags), NULL);
 	pg_h2_conf_default(hc);
 	/* The request limits of http = { ... } hold for HTTP/2 as well
 	 * unless http2 = { ... } says otherwise. */
@@ -722,18 +756,7 @@ pg_conf_http2(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	hc->max_headers = cfg->http.max_headers;
 	hc->arena_size = cfg->http.arena_size;
 	hc->max_body = cfg->http.max_body;
-	if (pg_conf_enter(c, t, "http2", known, &s) != PG_OK)
-		return PG_ERROR;
-	int rc = pg_conf_fields(c, s, hc, pg_conf_h2_nums,
-				PG_ARRAY_SIZE(pg_conf_h2_nums),
-				pg_conf_h2_flags,
-				PG_ARRAY_SIZE(pg_conf_h2_flags));
-	/* HTTP/2 stops framing at send_buffer and waits for the stream to
-	 * say it drained, which TCP says only once past its high mark. */
-	if (hc->send_buffer < cfg->tcp.snd_hiwat)
-		hc->send_buffer = cfg->tcp.snd_hiwat;
-	pg_conf_leave(c);
-	return rc;
+	return pg_conf_table(c, t, &tb, hc, cfg, pg_conf_http2_send);
 }
 
 /* test_service.connect = { addr = ..., port = ..., bytes = ... } */
@@ -906,48 +929,44 @@ pg_conf_listen_item(struct pg_conf_ctx *c, const char *key, unsigned i,
 }
 
 /* tls = { ... } */
+static const struct pg_conf_num pg_conf_tls_nums[] = {
+	PG_CONF_NUM(struct pg_tls_opts, ticket_rotate_s, 60, 7 * 86400),
+	PG_CONF_NUM(struct pg_tls_opts, handshake_timeout_ms, 100, 600000),
+};
+static const struct pg_conf_flag pg_conf_tls_flags[] = {
+	PG_CONF_FLAG(struct pg_tls_opts, tickets),
+};
+
 static int
 pg_conf_tls(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 {
-	static const char *const known[] = { "tickets", "ticket_rotate_s",
-		"handshake_timeout_ms", NULL };
-	struct pg_tls_opts *o = &cfg->tls;
-	int s;
-	if (pg_conf_enter(c, t, "tls", known, &s) != PG_OK)
-		return PG_ERROR;
-	int rc = pg_conf_bool(c, s, "tickets", 1, &o->tickets);
-	if (rc == PG_OK)
-		rc = pg_conf_uint(c, s, "ticket_rotate_s", 60, 7 * 86400, 3600,
-				  &o->ticket_rotate_s);
-	if (rc == PG_OK)
-		rc = pg_conf_uint(c, s, "handshake_timeout_ms", 100, 600000,
-				  10000, &o->handshake_timeout_ms);
-	pg_conf_leave(c);
-	return rc;
+	static const struct pg_conf_table tb = PG_CONF_TABLE("tls",
+		pg_conf_tls_nums, pg_conf_tls_flags, NULL);
+
+	cfg->tls = (struct pg_tls_opts){ .tickets = 1, .ticket_rotate_s = 3600,
+					 .handshake_timeout_ms = 10000 };
+	return pg_conf_table(c, t, &tb, &cfg->tls, cfg, NULL);
 }
 
 /* lua = { ... } */
+static const struct pg_conf_num pg_conf_lua_nums[] = {
+	PG_CONF_NUM(struct pg_lua_conf, cpu_limit_ms, 0, 3600000),
+	PG_CONF_NUM(struct pg_lua_conf, kill_after_ms, 100, 3600000),
+	PG_CONF_NUM(struct pg_lua_conf, watch_ms, 50, 60000),
+};
+static const struct pg_conf_flag pg_conf_lua_flags[] = {
+	PG_CONF_FLAG(struct pg_lua_conf, auto_reload),
+};
+
 static int
 pg_conf_lua(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 {
-	static const char *const known[] = { "cpu_limit_ms", "kill_after_ms",
-		"auto_reload", "watch_ms", NULL };
-	struct pg_lua_conf *l = &cfg->lua;
-	int s;
-	if (pg_conf_enter(c, t, "lua", known, &s) != PG_OK)
-		return PG_ERROR;
-	int rc = pg_conf_uint(c, s, "cpu_limit_ms", 0, 3600000, 2000,
-			      &l->cpu_limit_ms);
-	if (rc == PG_OK)
-		rc = pg_conf_uint(c, s, "kill_after_ms", 100, 3600000, 3000,
-				  &l->kill_after_ms);
-	if (rc == PG_OK)
-		rc = pg_conf_bool(c, s, "auto_reload", 0, &l->auto_reload);
-	if (rc == PG_OK)
-		rc = pg_conf_uint(c, s, "watch_ms", 50, 60000, 500,
-				  &l->watch_ms);
-	pg_conf_leave(c);
-	return rc;
+	static const struct pg_conf_table tb = PG_CONF_TABLE("lua",
+		pg_conf_lua_nums, pg_conf_lua_flags, NULL);
+
+	cfg->lua = (struct pg_lua_conf){ .cpu_limit_ms = 2000,
+					 .kill_after_ms = 3000, .watch_ms = 500 };
+	return pg_conf_table(c, t, &tb, &cfg->lua, cfg, NULL);
 }
 
 /*
