@@ -1001,13 +1001,12 @@ pg_h2_on_invalid_frame(nghttp2_session *ng, const nghttp2_frame *frame,
 {
 	struct pg_h2_conn *c = ud;
 
+	/* (flow-control errors are counted as we send their RST_STREAM or
+	 * GOAWAY: some do not pass here, a connection's would count twice) */
 	switch (lib_error) {
 	case NGHTTP2_ERR_HTTP_HEADER:
 	case NGHTTP2_ERR_HTTP_MESSAGING:
 		PG_H2_COUNT(c, err_malformed);
-		break;
-	case NGHTTP2_ERR_FLOW_CONTROL:
-		PG_H2_COUNT(c, err_flow_control);
 		break;
 	}
 	return 0;
@@ -1164,6 +1163,9 @@ pg_h2_on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame,
 		PG_H2_COUNT(c, resets_sent);
 		if (frame->rst_stream.error_code == NGHTTP2_REFUSED_STREAM)
 			PG_H2_COUNT(c, refused_streams);
+		else if (frame->rst_stream.error_code
+			 == NGHTTP2_FLOW_CONTROL_ERROR)
+			PG_H2_COUNT(c, err_flow_control);
 		return 0;
 	case NGHTTP2_GOAWAY:
 		PG_H2_COUNT(c, goaway_sent);

@@ -413,6 +413,32 @@ test_window_update_flood(void **state)
 	h2t_finish();
 }
 
+/* A flow-control error counts once, on the stream or the connection. */
+static void
+test_window_overflow(void **state)
+{
+	static const char *const post[] = {
+		":method", "POST", ":scheme", "http", ":authority", "a",
+		":path", "/", NULL };
+	uint8_t max[4] = { 0x7f, 0xff, 0xff, 0xff };
+	(void)state;
+
+	h2t_start_raw(NULL);
+	T.hold = 1;
+	h2t_raw_headers(1, NGHTTP2_FLAG_END_HEADERS, post);
+	h2t_raw_frame(NGHTTP2_WINDOW_UPDATE, 0, 1, max, 4);
+	h2t_pump();
+	assert_int_equal(T.log.rst_code[1], NGHTTP2_FLOW_CONTROL_ERROR);
+	assert_int_equal(T.stats.err_flow_control, 1);
+	assert_int_equal(T.log.goaway, 0);
+	h2t_raw_frame(NGHTTP2_WINDOW_UPDATE, 0, 0, max, 4);
+	h2t_pump();
+	assert_int_equal(T.log.goaway_code, NGHTTP2_FLOW_CONTROL_ERROR);
+	assert_int_equal(T.stats.err_flow_control, 2);
+	assert_true(T.fs.closed);
+	h2t_finish();
+}
+
 static void
 test_idle_timeout(void **state)
 {
@@ -613,6 +639,7 @@ main(void)
 		cmocka_unit_test(test_ping_under_rate),
 		cmocka_unit_test(test_empty_data_flood),
 		cmocka_unit_test(test_window_update_flood),
+		cmocka_unit_test(test_window_overflow),
 		cmocka_unit_test(test_idle_timeout),
 		cmocka_unit_test(test_settings_timeout),
 		cmocka_unit_test(test_bad_preface),
