@@ -1140,6 +1140,8 @@ pg_h2_count_code(struct pg_h2_conn *c, uint32_t code)
 {
 	switch (code) {
 	case NGHTTP2_PROTOCOL_ERROR:
+	case NGHTTP2_STREAM_CLOSED:
+	case NGHTTP2_FRAME_SIZE_ERROR:
 		PG_H2_COUNT(c, err_protocol);
 		break;
 	case NGHTTP2_FLOW_CONTROL_ERROR:

@@ -94,7 +94,7 @@ void pg_h2_conf_default(struct pg_h2_conf *conf);
 	X(goaway_sent,        "GOAWAY sent")                                 \
 	X(goaway_recv,        "GOAWAY received")                             \
 	X(err_malformed,      "requests reset: malformed (RFC 9113 8.2)")    \
-	X(err_protocol,       "connections ended: protocol error")           \
+	X(err_protocol,       "connections ended: a protocol violation")     \
 	X(err_flow_control,   "flow-control errors (stream or connection)")  \
 	X(err_compression,    "connections ended: HPACK error")              \
 	X(err_preface,        "connections ended: bad client preface")       \

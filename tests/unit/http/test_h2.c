@@ -439,6 +439,33 @@ test_window_overflow(void **state)
 	h2t_finish();
 }
 
+/* Every GOAWAY for a peer's fault counts an error, whatever its code. */
+static void
+test_protocol_errors(void **state)
+{
+	static const uint32_t codes[] = { NGHTTP2_FRAME_SIZE_ERROR,
+					  NGHTTP2_STREAM_CLOSED };
+	uint8_t ping[7] = { 0 };
+	(void)state;
+
+	for (unsigned i = 0; i < PG_ARRAY_SIZE(codes); i++) {
+		h2t_start_raw(NULL);
+		T.hold = 1;
+		if (codes[i] == NGHTTP2_FRAME_SIZE_ERROR) {
+			h2t_raw_frame(NGHTTP2_PING, 0, 0, ping, sizeof(ping));
+		} else {            /* HEADERS again on a half-closed stream */
+			h2t_raw_headers(1, NGHTTP2_FLAG_END_HEADERS
+					| NGHTTP2_FLAG_END_STREAM, h2t_get_nv);
+			h2t_raw_headers(1, NGHTTP2_FLAG_END_HEADERS
+					| NGHTTP2_FLAG_END_STREAM, h2t_get_nv);
+		}
+		h2t_pump();
+		assert_int_equal(T.log.goaway_code, codes[i]);
+		assert_int_equal(T.stats.err_protocol, 1);
+		h2t_finish();
+	}
+}
+
 static void
 test_idle_timeout(void **state)
 {
@@ -640,6 +667,7 @@ main(void)
 		cmocka_unit_test(test_empty_data_flood),
 		cmocka_unit_test(test_window_update_flood),
 		cmocka_unit_test(test_window_overflow),
+		cmocka_unit_test(test_protocol_errors),
 		cmocka_unit_test(test_idle_timeout),
 		cmocka_unit_test(test_settings_timeout),
 		cmocka_unit_test(test_bad_preface),
