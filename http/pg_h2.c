@@ -908,6 +908,20 @@ pg_h2_request_end(struct pg_h2_stream *s)
 
 /* --- nghttp2 callbacks --------------------------------------------------- */
 
+/*
+ * RFC 9113 6.3: PRIORITY on stream 0 is a connection error. nghttp2,
+ * with RFC 7540 priorities off, skips PRIORITY frames unread: only their
+ * header is seen, here.
+ */
+static int
+pg_h2_on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd,
+		     void *ud)
+{
+	if (hd->type == NGHTTP2_PRIORITY && hd->stream_id == 0)
+		pg_h2_terminate(ud, NGHTTP2_PROTOCOL_ERROR);
+	return 0;
+}
+
 static int
 pg_h2_on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame,
 		       void *ud)
@@ -1212,6 +1226,8 @@ pg_h2_callbacks(nghttp2_session_callbacks **cbs)
 	if (nghttp2_session_callbacks_new(cbs) != 0)
 		return PG_ERROR;
 	cb = *cbs;
+	nghttp2_session_callbacks_set_on_begin_frame_callback(
+		cb, pg_h2_on_begin_frame);
 	nghttp2_session_callbacks_set_on_begin_headers_callback(
 		cb, pg_h2_on_begin_headers);
 	nghttp2_session_callbacks_set_on_header_callback(cb, pg_h2_on_header);

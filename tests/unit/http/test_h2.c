@@ -444,8 +444,9 @@ static void
 test_protocol_errors(void **state)
 {
 	static const uint32_t codes[] = { NGHTTP2_FRAME_SIZE_ERROR,
+					  NGHTTP2_PROTOCOL_ERROR,
 					  NGHTTP2_STREAM_CLOSED };
-	uint8_t ping[7] = { 0 };
+	uint8_t ping[7] = { 0 }, prio[5] = { 0, 0, 0, 1, 15 };
 	(void)state;
 
 	for (unsigned i = 0; i < PG_ARRAY_SIZE(codes); i++) {
@@ -453,6 +454,11 @@ test_protocol_errors(void **state)
 		T.hold = 1;
 		if (codes[i] == NGHTTP2_FRAME_SIZE_ERROR) {
 			h2t_raw_frame(NGHTTP2_PING, 0, 0, ping, sizeof(ping));
+		} else if (codes[i] == NGHTTP2_PROTOCOL_ERROR) {
+			/* PRIORITY on stream 0, then a request not taken */
+			h2t_raw_frame(NGHTTP2_PRIORITY, 0, 0, prio, 5);
+			h2t_raw_headers(1, NGHTTP2_FLAG_END_HEADERS
+					| NGHTTP2_FLAG_END_STREAM, h2t_get_nv);
 		} else {            /* HEADERS again on a half-closed stream */
 			h2t_raw_headers(1, NGHTTP2_FLAG_END_HEADERS
 					| NGHTTP2_FLAG_END_STREAM, h2t_get_nv);
@@ -462,6 +468,7 @@ test_protocol_errors(void **state)
 		h2t_pump();
 		assert_int_equal(T.log.goaway_code, codes[i]);
 		assert_int_equal(T.stats.err_protocol, 1);
+		assert_int_equal(T.requests, codes[i] == NGHTTP2_STREAM_CLOSED);
 		h2t_finish();
 	}
 }
