@@ -307,6 +307,34 @@ test_rapid_reset(void **state)
 	h2t_finish();
 }
 
+/* Resets the peer provokes count like the ones it sends. */
+static void
+test_made_you_reset(void **state)
+{
+	static const char *const post[] = {
+		":method", "POST", ":scheme", "http", ":authority", "a",
+		":path", "/", NULL };
+	uint8_t max[4] = { 0x7f, 0xff, 0xff, 0xff };
+	struct pg_h2_conf c;
+	(void)state;
+
+	pg_h2_conf_default(&c);
+	c.rst_burst = 10;
+	c.rst_rate = 1;
+	h2t_start_raw(&c);
+	T.hold = 1;
+	for (uint32_t i = 0; i < 30; i++) {
+		h2t_raw_headers(2 * i + 1, NGHTTP2_FLAG_END_HEADERS, post);
+		h2t_raw_frame(NGHTTP2_WINDOW_UPDATE, 0, 2 * i + 1, max, 4);
+	}
+	h2t_pump();
+	assert_int_equal(T.stats.flood_rst, 1);
+	assert_int_equal(T.stats.resets_sent, 11);   /* the burst, then one */
+	assert_int_equal(T.log.goaway_code, NGHTTP2_ENHANCE_YOUR_CALM);
+	assert_true(T.fs.closed);
+	h2t_finish();
+}
+
 static void
 test_continuation_flood(void **state)
 {
@@ -667,6 +695,7 @@ main(void)
 		cmocka_unit_test(test_stream_trailers),
 		cmocka_unit_test(test_large_response),
 		cmocka_unit_test(test_rapid_reset),
+		cmocka_unit_test(test_made_you_reset),
 		cmocka_unit_test(test_continuation_flood),
 		cmocka_unit_test(test_settings_flood),
 		cmocka_unit_test(test_ping_flood),
