@@ -281,12 +281,15 @@ test_large_response(void **state)
 	h2t_finish();
 }
 
+/*
+ * 30 held requests, each followed by a frame that ends its stream: the
+ * peer's RST_STREAM, or one that makes us reset it. Over a bucket of 10:
+ * GOAWAY ENHANCE_YOUR_CALM, counted.
+ */
 static void
-test_rapid_reset(void **state)
+h2t_reset_flood(uint8_t type, const uint8_t pay[4])
 {
 	struct pg_h2_conf c;
-	uint8_t cancel[4] = { 0, 0, 0, NGHTTP2_CANCEL };
-	(void)state;
 
 	pg_h2_conf_default(&c);
 	c.rst_burst = 10;
@@ -296,42 +299,35 @@ test_rapid_reset(void **state)
 	for (uint32_t i = 0; i < 30; i++) {
 		h2t_raw_headers(2 * i + 1, NGHTTP2_FLAG_END_HEADERS
 				| NGHTTP2_FLAG_END_STREAM, h2t_get_nv);
-		h2t_raw_frame(NGHTTP2_RST_STREAM, 0, 2 * i + 1, cancel, 4);
+		h2t_raw_frame(type, 0, 2 * i + 1, pay, 4);
 	}
 	h2t_pump();
 	assert_int_equal(T.stats.flood_rst, 1);
 	assert_int_equal(T.log.goaway, 1);
 	assert_int_equal(T.log.goaway_code, NGHTTP2_ENHANCE_YOUR_CALM);
 	assert_true(T.fs.closed);
+}
+
+static void
+test_rapid_reset(void **state)
+{
+	static const uint8_t cancel[4] = { 0, 0, 0, NGHTTP2_CANCEL };
+	(void)state;
+
+	h2t_reset_flood(NGHTTP2_RST_STREAM, cancel);
 	assert_int_equal(T.closes, T.requests);  /* every held one told */
 	h2t_finish();
 }
 
-/* Resets the peer provokes count like the ones it sends. */
+/* Resets the peer provokes (MadeYouReset) count like the ones it sends. */
 static void
 test_made_you_reset(void **state)
 {
-	static const char *const post[] = {
-		":method", "POST", ":scheme", "http", ":authority", "a",
-		":path", "/", NULL };
-	uint8_t max[4] = { 0x7f, 0xff, 0xff, 0xff };
-	struct pg_h2_conf c;
+	static const uint8_t max[4] = { 0x7f, 0xff, 0xff, 0xff };
 	(void)state;
 
-	pg_h2_conf_default(&c);
-	c.rst_burst = 10;
-	c.rst_rate = 1;
-	h2t_start_raw(&c);
-	T.hold = 1;
-	for (uint32_t i = 0; i < 30; i++) {
-		h2t_raw_headers(2 * i + 1, NGHTTP2_FLAG_END_HEADERS, post);
-		h2t_raw_frame(NGHTTP2_WINDOW_UPDATE, 0, 2 * i + 1, max, 4);
-	}
-	h2t_pump();
-	assert_int_equal(T.stats.flood_rst, 1);
-	assert_int_equal(T.stats.resets_sent, 11);   /* the burst, then one */
-	assert_int_equal(T.log.goaway_code, NGHTTP2_ENHANCE_YOUR_CALM);
-	assert_true(T.fs.closed);
+	h2t_reset_flood(NGHTTP2_WINDOW_UPDATE, max);   /* window over 2^31-1 */
+	assert_int_equal(T.stats.resets_sent, 11);     /* the burst, then one */
 	h2t_finish();
 }
 
@@ -445,15 +441,13 @@ test_window_update_flood(void **state)
 static void
 test_window_overflow(void **state)
 {
-	static const char *const post[] = {
-		":method", "POST", ":scheme", "http", ":authority", "a",
-		":path", "/", NULL };
 	uint8_t max[4] = { 0x7f, 0xff, 0xff, 0xff };
 	(void)state;
 
 	h2t_start_raw(NULL);
-	T.hold = 1;
-	h2t_raw_headers(1, NGHTTP2_FLAG_END_HEADERS, post);
+	T.hold = 1;                  /* stream 1 half-closed, answer pending */
+	h2t_raw_headers(1, NGHTTP2_FLAG_END_HEADERS | NGHTTP2_FLAG_END_STREAM,
+			h2t_get_nv);
 	h2t_raw_frame(NGHTTP2_WINDOW_UPDATE, 0, 1, max, 4);
 	h2t_pump();
 	assert_int_equal(T.log.rst_code[1], NGHTTP2_FLOW_CONTROL_ERROR);
