@@ -35,7 +35,8 @@ use Time::HiRes qw(time);
 
 use Perigee::Test qw(steer_owner CLIENT_IP SERVER_IP);
 
-our @EXPORT = qw(frame hpack request_block request steered_ports
+our @EXPORT = qw(frame hpack request_block request header_frames
+		 error_name steered_ports
 		 DATA HEADERS PRIORITY RST_STREAM SETTINGS PUSH_PROMISE PING
 		 GOAWAY WINDOW_UPDATE CONTINUATION
 		 END_STREAM ACK END_HEADERS
@@ -53,6 +54,16 @@ use constant {
 	STREAM_CLOSED => 0x5, FRAME_SIZE_ERROR => 0x6, REFUSED_STREAM => 0x7,
 	CANCEL => 0x8, COMPRESSION_ERROR => 0x9, ENHANCE_YOUR_CALM => 0xb,
 };
+
+my @ERROR_NAME = qw(NO_ERROR PROTOCOL_ERROR INTERNAL_ERROR
+		    FLOW_CONTROL_ERROR SETTINGS_TIMEOUT STREAM_CLOSED
+		    FRAME_SIZE_ERROR REFUSED_STREAM CANCEL COMPRESSION_ERROR
+		    CONNECT_ERROR ENHANCE_YOUR_CALM);
+
+# The name of an error code ("0x1d" for one it does not know).
+sub error_name($code) {
+	return $ERROR_NAME[$code] // sprintf '0x%x', $code;
+}
 
 use constant PREFACE => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 use constant { SETTINGS_HEADER_TABLE_SIZE => 1, SETTINGS_ENABLE_PUSH => 2 };
@@ -105,6 +116,16 @@ sub request_block($target, @more) {
 sub request($sid, $target, @more) {
 	return frame(HEADERS, END_STREAM | END_HEADERS, $sid,
 		     request_block($target, @more));
+}
+
+# A header block cut in pieces of $size bytes: HEADERS with the first
+# (and $flags), CONTINUATIONs with the others, END_HEADERS on the last.
+sub header_frames($sid, $flags, $block, $size) {
+	my ($first, @more) = $block =~ /(.{1,$size})/gs;
+	my @f = ([HEADERS, $flags, $first],
+		 map { [CONTINUATION, 0, $_] } @more);
+	$f[-1][1] |= END_HEADERS;
+	return join '', map { frame($_->[0], $_->[1], $sid, $_->[2]) } @f;
 }
 
 # The static table entries a response's :status comes from (RFC 7541
