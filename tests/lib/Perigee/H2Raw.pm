@@ -35,30 +35,27 @@ use Time::HiRes qw(time);
 
 use Perigee::Test qw(steer_owner CLIENT_IP SERVER_IP);
 
-our @EXPORT = qw(frame hpack request_block request header_frames
-		 error_name steered_ports
-		 DATA HEADERS PRIORITY RST_STREAM SETTINGS PUSH_PROMISE PING
-		 GOAWAY WINDOW_UPDATE CONTINUATION
-		 END_STREAM ACK END_HEADERS
-		 NO_ERROR PROTOCOL_ERROR INTERNAL_ERROR FLOW_CONTROL_ERROR
-		 SETTINGS_TIMEOUT STREAM_CLOSED FRAME_SIZE_ERROR REFUSED_STREAM
-		 CANCEL COMPRESSION_ERROR ENHANCE_YOUR_CALM);
-
+# Error codes (RFC 9113 section 7), by value.
+my @ERROR_NAME;
+BEGIN {
+	@ERROR_NAME = qw(NO_ERROR PROTOCOL_ERROR INTERNAL_ERROR
+			 FLOW_CONTROL_ERROR SETTINGS_TIMEOUT STREAM_CLOSED
+			 FRAME_SIZE_ERROR REFUSED_STREAM CANCEL
+			 COMPRESSION_ERROR CONNECT_ERROR ENHANCE_YOUR_CALM);
+}
+use constant { map { $ERROR_NAME[$_] => $_ } 0 .. $#ERROR_NAME };
 use constant {
 	DATA => 0, HEADERS => 1, PRIORITY => 2, RST_STREAM => 3,
 	SETTINGS => 4, PUSH_PROMISE => 5, PING => 6, GOAWAY => 7,
 	WINDOW_UPDATE => 8, CONTINUATION => 9,
 	END_STREAM => 0x1, ACK => 0x1, END_HEADERS => 0x4,
-	NO_ERROR => 0x0, PROTOCOL_ERROR => 0x1, INTERNAL_ERROR => 0x2,
-	FLOW_CONTROL_ERROR => 0x3, SETTINGS_TIMEOUT => 0x4,
-	STREAM_CLOSED => 0x5, FRAME_SIZE_ERROR => 0x6, REFUSED_STREAM => 0x7,
-	CANCEL => 0x8, COMPRESSION_ERROR => 0x9, ENHANCE_YOUR_CALM => 0xb,
 };
 
-my @ERROR_NAME = qw(NO_ERROR PROTOCOL_ERROR INTERNAL_ERROR
-		    FLOW_CONTROL_ERROR SETTINGS_TIMEOUT STREAM_CLOSED
-		    FRAME_SIZE_ERROR REFUSED_STREAM CANCEL COMPRESSION_ERROR
-		    CONNECT_ERROR ENHANCE_YOUR_CALM);
+our @EXPORT = (qw(frame hpack request_block request header_frames
+		  error_name steered_ports
+		  DATA HEADERS PRIORITY RST_STREAM SETTINGS PUSH_PROMISE PING
+		  GOAWAY WINDOW_UPDATE CONTINUATION END_STREAM ACK END_HEADERS),
+	       @ERROR_NAME);
 
 # The name of an error code ("0x1d" for one it does not know).
 sub error_name($code) {
@@ -182,7 +179,7 @@ sub _status($block) {
 			_read_int($block, \$pos, 5);
 		} else {                                # literal
 			my $i = _read_int($block, \$pos, $b & 0x40 ? 6 : 4);
-			my $name = $i ? ($i == 8 ? ':status' : '') 
+			my $name = $i ? ($i == 8 ? ':status' : '')
 				      : _read_str($block, \$pos);
 			my $value = _read_str($block, \$pos);
 			return $value if $name eq ':status';
@@ -193,9 +190,9 @@ sub _status($block) {
 
 # --- a connection -----------------------------------------------------------
 
-# Connect to host (198.18.0.2) port (8080) from lport (any) and, unless
-# preface is 0, send the client preface and SETTINGS and wait for the
-# server's. Croaks when it cannot connect.
+# Connect to host (198.18.0.2) port (8080) from lport (any), send the
+# client preface and SETTINGS and wait for the server's (it is
+# acknowledged, as every SETTINGS). Croaks when that fails.
 sub new($class, %o) {
 	my $s = IO::Socket::INET->new(PeerAddr => $o{host} // SERVER_IP,
 		PeerPort => $o{port} // 8080, Proto => 'tcp', Timeout => 5,
@@ -203,8 +200,7 @@ sub new($class, %o) {
 		or croak "connect: $!";
 	$s->blocking(0);
 	my $self = bless { sock => $s, buf => '', status => {}, rst => {},
-			   body => {}, block => {}, log => [] }, $class;
-	return $self if defined $o{preface} && !$o{preface};
+			   block => {}, log => [] }, $class;
 	$self->send(PREFACE . frame(SETTINGS, 0, 0, pack 'nNnN',
 				    SETTINGS_HEADER_TABLE_SIZE, 0,
 				    SETTINGS_ENABLE_PUSH, 0));
@@ -278,8 +274,6 @@ sub summary($self) {
 		 qw(goaway status rst end log) };
 }
 
-sub close($self) { CORE::close($self->{sock}) }
-
 # Take in the complete frames of the buffer.
 sub _frames($self) {
 	while (length $self->{buf} >= 9) {
@@ -311,8 +305,6 @@ sub _frame($self, $type, $flags, $sid, $pay) {
 		return unless $flags & END_HEADERS;
 		my $st = _status(delete $self->{block}{$sid});
 		push @{ $self->{status}{$sid} }, $st if defined $st;
-	} elsif ($type == DATA) {
-		$self->{body}{$sid} .= $pay;
 	}
 }
 
