@@ -1,13 +1,15 @@
 # HTTP/2 attacks against the real server (h2c by prior knowledge on the
-# plain port), each from its own connection: rapid reset, CONTINUATION
-# floods, HPACK bomb, oversized header lists and too many fields, a
-# broken HPACK reference, SETTINGS, PING and ACK floods, empty DATA
-# frames, WINDOW_UPDATE abuse, stream-id misuse and frames on the wrong
-# stream. Each case checks how the server stops it (GOAWAY with the error
-# code RFC 9113 asks for, then the close; or the answer or reset of the
-# one stream), that exactly the counters that say so moved under `h2` in
-# `perigee status`, and that a legitimate client on another connection of
-# the same worker was served before, during and after the attack.
+# plain port), each from its own connection: rapid reset and MadeYouReset
+# (resets the server is made to send), CONTINUATION floods, HPACK bomb,
+# oversized header lists and too many fields, a bad HPACK reference,
+# SETTINGS, PING and ACK floods, empty DATA frames, WINDOW_UPDATE abuse,
+# stream-id misuse and frames on the wrong stream. Each case checks how the
+# server stops it (GOAWAY with the error code RFC 9113 asks for, then the
+# close; or the answer or reset of the one stream), that exactly the
+# counters that say so moved under `h2` in `perigee status`, and that a
+# legitimate client on another connection of the same worker was served
+# before, during and after the attack. A case the server does not stop
+# yet is a TODO that says why.
 #
 # The client side of each case runs in the client namespace: this file
 # runs itself there (Perigee::H2Raw::run_client), and the attacker's
@@ -342,18 +344,9 @@ sub h2_counters() {
 		 keys %{ $st->{workers}[0]{h2} } };
 }
 
-sub check_case($i) {
-	my $case = $CASES[$i];
-	local $TODO = $case->{todo};
-	my $before = h2_counters();
-	my $r = Perigee::H2Raw::run_client($lab, $i,
-					   steered_ports($lab, PORT, 0, 2));
-	my $d = delta($before, h2_counters());
-	if ($r->{error}) {
-		fail('the client ran');
-		return diag($r->{error});
-	}
-	my $atk = $r->{attacker};
+# Did the server stop the attacker as the case says? $d: the counters'
+# changes.
+sub stopped_ok($case, $atk, $d) {
 	my $ok = 1;
 	if (defined(my $want = $case->{goaway})) {
 		my $got = $atk->{goaway} ? error_name($atk->{goaway}{code})
@@ -382,11 +375,28 @@ sub check_case($i) {
 		ref $want{$_} ? "$_ +$want{$_}[0]..$want{$_}[1]"
 			      : "$_ +$want{$_}" } sort keys %want))
 		or diag(join ', ', map { "$_ +" . ($got{$_} // 0) } @off);
+	return $ok;
+}
+
+sub check_case($i) {
+	my $case = $CASES[$i];
+	my $before = h2_counters();
+	my $r = Perigee::H2Raw::run_client($lab, $i,
+					   steered_ports($lab, PORT, 0, 2));
+	my $d = delta($before, h2_counters());
+	if ($r->{error}) {
+		fail('the client ran');
+		return diag($r->{error});
+	}
+	my $stopped = do {
+		local $TODO = $case->{todo};
+		stopped_ok($case, $r->{attacker}, $d);
+	};
+	diag(explain($r->{attacker})) unless $stopped || $case->{todo};
 	my @served = @{ $r->{served} };
-	$ok &= ok(@served >= 2 && !grep({ $_ ne '200' } @served),
-		  'the legitimate connection was served throughout')
+	ok(@served >= 2 && !grep({ $_ ne '200' } @served),
+	   'the legitimate connection was served throughout')
 		or diag("legitimate answers: @served");
-	diag(explain($atk)) unless $ok;
 }
 
 for my $i (0 .. $#CASES) {
