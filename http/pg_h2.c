@@ -908,6 +908,20 @@ pg_h2_request_end(struct pg_h2_stream *s)
 
 /* --- nghttp2 callbacks --------------------------------------------------- */
 
+/*
+ * RFC 9113 6.3: PRIORITY on stream 0 is a connection error. nghttp2,
+ * with RFC 7540 priorities off, skips PRIORITY frames unread: only their
+ * header is seen, here.
+ */
+static int
+pg_h2_on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd,
+		     void *ud)
+{
+	if (hd->type == NGHTTP2_PRIORITY && hd->stream_id == 0)
+		pg_h2_terminate(ud, NGHTTP2_PROTOCOL_ERROR);
+	return 0;
+}
+
 static int
 pg_h2_on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame,
 		       void *ud)
@@ -1001,13 +1015,12 @@ pg_h2_on_invalid_frame(nghttp2_session *ng, const nghttp2_frame *frame,
 {
 	struct pg_h2_conn *c = ud;
 
+	/* (flow-control errors are counted as we send their RST_STREAM or
+	 * GOAWAY: some do not pass here, a connection's would count twice) */
 	switch (lib_error) {
 	case NGHTTP2_ERR_HTTP_HEADER:
 	case NGHTTP2_ERR_HTTP_MESSAGING:
 		PG_H2_COUNT(c, err_malformed);
-		break;
-	case NGHTTP2_ERR_FLOW_CONTROL:
-		PG_H2_COUNT(c, err_flow_control);
 		break;
 	}
 	return 0;
@@ -1136,20 +1149,43 @@ pg_h2_response_done(struct pg_h2_stream *s)
 					  NGHTTP2_NO_ERROR);
 }
 
-static void
-pg_h2_count_code(struct pg_h2_conn *c, uint32_t code)
+/* Does an error code say the peer broke the rules of the protocol? */
+static int
+pg_h2_violation(uint32_t code)
 {
-	switch (code) {
-	case NGHTTP2_PROTOCOL_ERROR:
+	return code == NGHTTP2_PROTOCOL_ERROR || code == NGHTTP2_STREAM_CLOSED
+	       || code == NGHTTP2_FRAME_SIZE_ERROR;
+}
+
+/* A GOAWAY went out: count why the connection ends. */
+static void
+pg_h2_goaway_sent(struct pg_h2_conn *c, uint32_t code)
+{
+	PG_H2_COUNT(c, goaway_sent);
+	if (pg_h2_violation(code))
 		PG_H2_COUNT(c, err_protocol);
-		break;
-	case NGHTTP2_FLOW_CONTROL_ERROR:
+	else if (code == NGHTTP2_FLOW_CONTROL_ERROR)
 		PG_H2_COUNT(c, err_flow_control);
-		break;
-	case NGHTTP2_COMPRESSION_ERROR:
+	else if (code == NGHTTP2_COMPRESSION_ERROR)
 		PG_H2_COUNT(c, err_compression);
-		break;
-	}
+}
+
+/*
+ * A RST_STREAM went out. One the peer made us send (a malformed request,
+ * a window overrun, a frame on a half-closed stream) costs us a stream
+ * as much as one it sends, and it can provoke them at will (MadeYouReset,
+ * CVE-2025-8671): both take from the RST bucket.
+ */
+static void
+pg_h2_reset_sent(struct pg_h2_conn *c, uint32_t code)
+{
+	PG_H2_COUNT(c, resets_sent);
+	if (code == NGHTTP2_REFUSED_STREAM)
+		PG_H2_COUNT(c, refused_streams);
+	else if (code == NGHTTP2_FLOW_CONTROL_ERROR)
+		PG_H2_COUNT(c, err_flow_control);
+	if (pg_h2_violation(code) || code == NGHTTP2_FLOW_CONTROL_ERROR)
+		pg_h2_flood(c, PG_H2_FL_RST);
 }
 
 static int
@@ -1161,13 +1197,10 @@ pg_h2_on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame,
 
 	switch (frame->hd.type) {
 	case NGHTTP2_RST_STREAM:
-		PG_H2_COUNT(c, resets_sent);
-		if (frame->rst_stream.error_code == NGHTTP2_REFUSED_STREAM)
-			PG_H2_COUNT(c, refused_streams);
+		pg_h2_reset_sent(c, frame->rst_stream.error_code);
 		return 0;
 	case NGHTTP2_GOAWAY:
-		PG_H2_COUNT(c, goaway_sent);
-		pg_h2_count_code(c, frame->goaway.error_code);
+		pg_h2_goaway_sent(c, frame->goaway.error_code);
 		return 0;
 	case NGHTTP2_HEADERS:
 	case NGHTTP2_DATA:
@@ -1208,6 +1241,8 @@ pg_h2_callbacks(nghttp2_session_callbacks **cbs)
 	if (nghttp2_session_callbacks_new(cbs) != 0)
 		return PG_ERROR;
 	cb = *cbs;
+	nghttp2_session_callbacks_set_on_begin_frame_callback(
+		cb, pg_h2_on_begin_frame);
 	nghttp2_session_callbacks_set_on_begin_headers_callback(
 		cb, pg_h2_on_begin_headers);
 	nghttp2_session_callbacks_set_on_header_callback(cb, pg_h2_on_header);
