@@ -118,6 +118,10 @@ struct pg_h2_conn {
 	uint8_t timer_kind;
 	uint32_t nstreams, nth;
 	struct pg_h2_bucket flood[PG_H2_FL_MAX];
+	/* pg_h2_scan: the frame header being read, the bytes to pass */
+	uint8_t scan_hd[13];
+	uint8_t scan_len;
+	uint32_t scan_skip;
 };
 
 struct pg_h2_stream {
@@ -627,10 +631,74 @@ pg_h2_notify(struct pg_h2_conn *c)
 /* --- input --------------------------------------------------------------- */
 
 /* Feed n bytes at p to nghttp2 and write out its answers. */
+/* A frame header (and a WINDOW_UPDATE's increment) read whole. */
+static int
+pg_h2_scan_frame(struct pg_h2_conn *c, uint32_t len)
+{
+	const uint8_t *h = c->scan_hd;
+
+	if (h[3] == NGHTTP2_DATA && len == 0
+	    && !(h[4] & NGHTTP2_FLAG_END_STREAM))
+		return pg_h2_flood(c, PG_H2_FL_EMPTY_DATA);
+	if (h[3] == NGHTTP2_WINDOW_UPDATE && len == 4
+	    && ((uint32_t)(h[9] & 0x7f) << 24 | (uint32_t)h[10] << 16
+		| (uint32_t)h[11] << 8 | h[12]) < PG_H2_TINY_WINDOW)
+		return pg_h2_flood(c, PG_H2_FL_WINDOW_UPDATE);
+	return 0;
+}
+
+/*
+ * Every frame header, read here before nghttp2 gets the bytes: the frames
+ * that carry nothing (empty DATA without END_STREAM, WINDOW_UPDATE under
+ * PG_H2_TINY_WINDOW) are limited on any stream, also on those nghttp2
+ * forgot and drops without a callback. 1 when a flood ended c.
+ */
+static int
+pg_h2_scan(struct pg_h2_conn *c, const uint8_t *p, uint32_t n)
+{
+	while (n > 0) {
+		uint32_t want = 9, len, k;
+
+		if (c->scan_skip > 0) {
+			k = RTE_MIN(n, c->scan_skip);
+			c->scan_skip -= k;
+			p += k;
+			n -= k;
+			continue;
+		}
+		len = (uint32_t)c->scan_hd[0] << 16
+		      | (uint32_t)c->scan_hd[1] << 8 | c->scan_hd[2];
+		if (c->scan_len >= 9 && c->scan_hd[3] == NGHTTP2_WINDOW_UPDATE
+		    && len == 4)
+			want = 13;
+		k = RTE_MIN(n, want - c->scan_len);
+		memcpy(c->scan_hd + c->scan_len, p, k);
+		c->scan_len = (uint8_t)(c->scan_len + k);
+		p += k;
+		n -= k;
+		if (c->scan_len < want)
+			break;
+		len = (uint32_t)c->scan_hd[0] << 16
+		      | (uint32_t)c->scan_hd[1] << 8 | c->scan_hd[2];
+		if (want == 9 && c->scan_hd[3] == NGHTTP2_WINDOW_UPDATE
+		    && len == 4)
+			continue;    /* the increment next */
+		if (pg_h2_scan_frame(c, len))
+			return 1;
+		c->scan_skip = len - (want - 9);
+		c->scan_len = 0;
+	}
+	return 0;
+}
+
 static void
 pg_h2_feed(struct pg_h2_conn *c, const uint8_t *p, uint32_t n)
 {
-	ssize_t rv = nghttp2_session_mem_recv(c->ng, p, n);
+	ssize_t rv;
+
+	if (pg_h2_scan(c, p, n))
+		return;
+	rv = nghttp2_session_mem_recv(c->ng, p, n);
 
 	if (rv < 0)
 		pg_h2_fatal(c, (int)rv);
@@ -1085,14 +1153,6 @@ pg_h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
 		if (!(frame->hd.flags & NGHTTP2_FLAG_ACK))
 			pg_h2_flood(c, PG_H2_FL_PING);
 		return 0;
-	case NGHTTP2_WINDOW_UPDATE:
-		/* Large increments are what flow control is for (and overflow
-		 * ends in FLOW_CONTROL_ERROR); tiny ones make us send tiny
-		 * frames: those are counted. */
-		if (frame->window_update.window_size_increment
-		    < PG_H2_TINY_WINDOW)
-			pg_h2_flood(c, PG_H2_FL_WINDOW_UPDATE);
-		return 0;
 	case NGHTTP2_RST_STREAM:
 		PG_H2_COUNT(c, resets_recv);
 		pg_h2_flood(c, PG_H2_FL_RST);
@@ -1109,9 +1169,6 @@ pg_h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
 			pg_h2_refuse(s, 431, PG_H2_C_err_header_list);
 		break;
 	case NGHTTP2_DATA:
-		if (frame->hd.length == 0 && !end
-		    && pg_h2_flood(c, PG_H2_FL_EMPTY_DATA))
-			return 0;
 		if ((s = pg_h2_stream_get(c, frame->hd.stream_id)) == NULL)
 			return 0;
 		if ((s->flags & PG_H2S_BODY_NEW) && (s->flags & PG_H2S_APP)) {
@@ -1641,6 +1698,7 @@ pg_h2_conn_new(struct pg_h2_server *s, struct pg_stream *st)
 	pg_timer_init(&c->settings_timer, pg_h2_settings_fire);
 	pg_http_out_init(&c->out, s->nif->pool, s->nif->holder);
 	pg_h2_flood_init(c);
+	c->scan_skip = 24;           /* the client preface */
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->pprev = &c->next;

@@ -2,7 +2,8 @@
 # plain port), each from its own connection: rapid reset and MadeYouReset
 # (resets the server is made to send), CONTINUATION floods, HPACK bomb,
 # oversized header lists and too many fields, a bad HPACK reference,
-# SETTINGS, PING and ACK floods, empty DATA frames, WINDOW_UPDATE abuse,
+# SETTINGS, PING and ACK floods, empty DATA frames and tiny WINDOW_UPDATEs
+# (also on closed streams, which nghttp2 drops unseen), WINDOW_UPDATE abuse,
 # stream-id misuse and frames on the wrong stream. Each case checks how the
 # server stops it (GOAWAY with the error code RFC 9113 asks for, then the
 # close; or the answer or reset of the one stream), that exactly the
@@ -229,9 +230,17 @@ my @CASES = (
 		$c->send(frame(DATA, 0, 1) x 100);
 		$meanwhile->();
 	  },
-	  goaway => ENHANCE_YOUR_CALM, counters => { flood_empty_data => 1 },
-	  todo => 'nghttp2 skips frames on closed streams before any '
-		  . 'callback: no limit of ours sees them' },
+	  goaway => ENHANCE_YOUR_CALM, counters => { flood_empty_data => 1 } },
+
+	{ name => 'WINDOW_UPDATE flood on a closed stream',
+	  client => sub ($c, $meanwhile) {
+		$c->send($hello->(1));
+		$c->wait_status(1);
+		$c->send(frame(WINDOW_UPDATE, 0, 1, pack 'N', 1) x 100);
+		$meanwhile->();
+	  },
+	  goaway => ENHANCE_YOUR_CALM,
+	  counters => { flood_window_update => 1 } },
 
 	{ name => 'MadeYouReset: 60 requests the server must reset',
 	  client => sub ($c, $meanwhile) {

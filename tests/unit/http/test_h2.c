@@ -437,6 +437,40 @@ test_window_update_flood(void **state)
 	h2t_finish();
 }
 
+/*
+ * Frames on a stream nghttp2 forgot reach no callback of its own: the
+ * scan before it limits them too, also when they come a byte at a time.
+ */
+static void
+test_flood_on_closed_stream(void **state)
+{
+	static const uint8_t wu[13] = { 0, 0, 4, NGHTTP2_WINDOW_UPDATE, 0,
+					0, 0, 0, 1, 0, 0, 0, 1 };
+	static const uint8_t data[9] = { 0, 0, 0, NGHTTP2_DATA, 0, 0, 0, 0, 1 };
+	struct pg_h2_conf c;
+	(void)state;
+
+	pg_h2_conf_default(&c);
+	c.window_update_rate = 20;
+	for (int kind = 0; kind < 2; kind++) {
+		const uint8_t *f = kind == 0 ? wu : data;
+		uint32_t len = kind == 0 ? sizeof(wu) : sizeof(data);
+		h2t_start_raw(&c);
+		h2t_raw_headers(1, NGHTTP2_FLAG_END_HEADERS
+				| NGHTTP2_FLAG_END_STREAM, h2t_get_nv);
+		h2t_pump();                  /* answered: stream 1 closed */
+		assert_int_equal(T.log.goaway, 0);
+		for (int i = 0; i < 200 && !T.fs.closed; i++)
+			for (uint32_t b = 0; b < len; b++)
+				h2t_to_server(f + b, 1);
+		h2t_pump();
+		assert_int_equal(T.log.goaway_code, NGHTTP2_ENHANCE_YOUR_CALM);
+		assert_int_equal(kind == 0 ? T.stats.flood_window_update
+				 : T.stats.flood_empty_data, 1);
+		h2t_finish();
+	}
+}
+
 /* A flow-control error counts once, on the stream or the connection. */
 static void
 test_window_overflow(void **state)
@@ -695,6 +729,7 @@ main(void)
 		cmocka_unit_test(test_ping_flood),
 		cmocka_unit_test(test_ping_under_rate),
 		cmocka_unit_test(test_empty_data_flood),
+		cmocka_unit_test(test_flood_on_closed_stream),
 		cmocka_unit_test(test_window_update_flood),
 		cmocka_unit_test(test_window_overflow),
 		cmocka_unit_test(test_protocol_errors),
