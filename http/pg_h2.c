@@ -138,7 +138,8 @@ struct pg_h2_stream {
 	uint64_t owed;                   /* body bytes whose window is shut */
 	int64_t resp_clen;               /* -1: unknown */
 	uint64_t resp_sent;
-	uint64_t start_ns, resp_bytes;
+	uint64_t start_ns;
+	uint32_t resp_head;              /* the head's field bytes, for on_log */
 	nghttp2_nv *trailers;            /* response trailers, in the arena */
 	uint16_t ntrailers;
 	struct pg_http_msg req;
@@ -902,6 +903,29 @@ pg_h2_join_cookies(struct pg_http_msg *m)
 	return PG_OK;
 }
 
+/*
+ * The response of s is queued in full: its access log line. on_log comes
+ * now, while the application still holds x->ctx (http/pg_http_xchg.h),
+ * not when END_STREAM is framed: that may be after the application let
+ * go (an answer given inside nghttp2's callbacks is framed when they
+ * return). bytes: the head's fields before HPACK and the body, without
+ * frame headers.
+ */
+static void
+pg_h2_log(struct pg_h2_stream *s)
+{
+	const struct pg_h2_server *srv = s->c->srv;
+	struct pg_http_xchg_log l = {
+		.start_ns = s->start_ns, .end_ns = srv->nif->now_ns,
+		.bytes = s->resp_head
+			 + ((s->flags & PG_H2S_NOBODY) ? 0 : s->resp_sent),
+		.status = s->status, .method = s->req.method_name,
+		.target = s->req.target };
+
+	if (srv->hd.on_log != NULL)
+		srv->hd.on_log(&s->x, &l);
+}
+
 /* A response of the server's own (no body), for a request it refuses. */
 static void
 pg_h2_refuse(struct pg_h2_stream *s, unsigned status, enum pg_h2_counter ctr)
@@ -921,10 +945,12 @@ pg_h2_refuse(struct pg_h2_stream *s, unsigned status, enum pg_h2_counter ctr)
 	}
 	pg_h2_status_str(code, status);
 	s->status = (uint16_t)status;
+	s->resp_head = (uint32_t)(nv.namelen + nv.valuelen);
 	s->flags |= PG_H2S_RESP_HEAD | PG_H2S_RESP_LAST;
 	nghttp2_submit_response(c->ng, s->id, &nv, 1, NULL);
 	pg_h2_app_drop(s);
 	pg_h2_count_status(c, status);
+	pg_h2_log(s);
 }
 
 /* The request head is complete: fill in what the fields say, hand it on. */
@@ -1185,21 +1211,13 @@ pg_h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
 	return 0;
 }
 
-/* The response of s ended (END_STREAM written): count and log it. */
+/* The response of s ended (END_STREAM written): count it. */
 static void
 pg_h2_response_done(struct pg_h2_stream *s)
 {
 	struct pg_h2_conn *c = s->c;
-	struct pg_http_xchg_log l = { .start_ns = s->start_ns,
-				      .end_ns = c->srv->nif->now_ns,
-				      .bytes = s->resp_bytes,
-				      .status = s->status,
-				      .method = s->req.method_name,
-				      .target = s->req.target };
 
 	PG_H2_COUNT(c, responses);
-	if (c->srv->hd.on_log != NULL)
-		c->srv->hd.on_log(&s->x, &l);
 	/* RFC 9113 8.1: the body we will not read is not wanted either. */
 	if (!(s->flags & PG_H2S_REQ_DONE))
 		nghttp2_submit_rst_stream(c->ng, NGHTTP2_FLAG_NONE, s->id,
@@ -1267,7 +1285,6 @@ pg_h2_on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame,
 	}
 	if ((s = pg_h2_stream_get(c, frame->hd.stream_id)) == NULL)
 		return 0;
-	s->resp_bytes += PG_H2_FRAME_HD + frame->hd.length;
 	if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
 		pg_h2_response_done(s);
 	return 0;
@@ -1507,6 +1524,10 @@ pg_h2_respond(struct pg_http_xchg *x, const struct pg_http_msg *resp,
 				      "or over the arena");
 	s->status = resp->status;
 	s->resp_clen = (s->flags & PG_H2S_NOBODY) ? -1 : clen;
+	s->resp_head = 0;
+	for (int i = 0; i < n; i++)
+		s->resp_head += (uint32_t)(srv->nva[i].namelen
+					   + srv->nva[i].valuelen);
 	s->flags |= PG_H2S_RESP_HEAD;
 	if ((flags & PG_XCHG_END) && s->ntrailers == 0) {
 		s->flags = (uint16_t)((s->flags | PG_H2S_RESP_LAST)
@@ -1524,6 +1545,8 @@ pg_h2_respond(struct pg_http_xchg *x, const struct pg_http_msg *resp,
 		*err = nghttp2_strerror(rv);
 		return PG_ERROR;
 	}
+	if (flags & PG_XCHG_END)
+		pg_h2_log(s);
 	pg_h2_run(c);
 	return PG_OK;
 }
@@ -1558,9 +1581,11 @@ pg_h2_send(struct pg_http_xchg *x, struct rte_mbuf *m, int last)
 	}
 	if (s->out_len >= c->srv->conf.stream_buffer)
 		s->flags |= PG_H2S_HIGH;
-	if (last)
+	if (last) {
 		s->flags = (uint16_t)((s->flags | PG_H2S_RESP_LAST)
 				      & ~PG_H2S_APP);
+		pg_h2_log(s);
+	}
 	if ((s->flags & PG_H2S_DEFERRED) && (s->out_len > 0 || last)) {
 		s->flags &= ~PG_H2S_DEFERRED;
 		nghttp2_session_resume_data(c->ng, s->id);
