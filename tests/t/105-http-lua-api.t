@@ -5,16 +5,17 @@
 # most specific route, groups and prefixes, middleware order around
 # next() and next(err), req.ctx per request, req:read in chunks and
 # req:body, req:json (400, 415), remote address and HTTP version, the
-# request id (error page, JSON error page, the same id as req.id), res:json
-# with a status, res:redirect, 405 with Allow and OPTIONS, streamed
-# writes (chunked in 1.1, close-delimited in 1.0), the rewrite / header /
-# body filter hooks, errors with a status (4xx shown, 5xx hidden and
-# logged), blocking calls refused in handlers but not while the app file
-# loads, the route timeout ("handler timed out"), a 100-continue the
-# handler refuses, perigee.sleep, timers (after, every and cancel) writing
-# into a shared dictionary read back by a later request, and the shared
-# dictionary operations with TTL expiry. (Perigee::HttpTest: one block per
-# request or connection.)
+# request id (error page, JSON error page, the same id as req.id, the
+# access log), res:json with a status, res:redirect, 405 with Allow and
+# OPTIONS, streamed writes (chunked in 1.1, close-delimited in 1.0), the
+# rewrite / header / body filter hooks, errors with a status (4xx shown,
+# 5xx hidden and logged), blocking calls refused in handlers but not while
+# the app file loads, the route timeout ("handler timed out"), a
+# 100-continue the handler refuses, perigee.sleep, timers (after, every
+# and cancel) writing into a shared dictionary read back by a later
+# request, and the shared dictionary operations with TTL expiry.
+# (Perigee::HttpTest; the same blocks run over h2c, h1tls and h2tls in
+# 106-108, all but the two HTTP/1.0 ones.)
 use v5.36;
 use lib 'tests/lib';
 use Perigee::HttpTest;
@@ -645,3 +646,18 @@ GET /ttl
 --- error_code: 200
 --- response_body chomp
 here true true nil / nil nil true nil nil
+
+=== TEST 34: the access log line carries the request id, whatever the transport
+--- config
+log = { access = "@DIR@/access.log" },
+--- app
+local app = require("perigee").app()
+app:get("/id", function(req, res) return res:send(req.id) end)
+return app
+--- request
+GET /id?x=1
+--- error_code: 200
+--- response_body_like
+\Aw[01]-[0-9a-f]{8}\z
+--- access_log
+^\S+Z w[01]-[0-9a-f]{8} 198\.18\.0\.1 GET /id\?x=1 200 \d+ \d+\.\d{3}$
