@@ -242,3 +242,15 @@ return app
 ["Content-Length: 13", "!Content-Length"]
 --- response_body eval
 [undef, ""]
+
+=== TEST 20: --- http2 and --- tls: this block goes over HTTP/2 and TLS in any run
+--- http2
+--- tls
+--- app
+local app = require("perigee").app()
+app:get("/v", function(req, res) return res:send(req.http_version) end)
+return app
+--- request
+GET /v
+--- error_code: 200
+--- response_body: 2

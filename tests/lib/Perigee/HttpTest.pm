@@ -284,8 +284,18 @@ sub _curl_args($lab, $b, $i, $req) {
 	return (@a, $url . $req->{path});
 }
 
-# The answer curl wrote for the i-th request: { status, headers => { lc
-# name => [values] }, body, raw, version, elapsed }.
+# Into $res, from the head of an answer: status (the first one) and
+# headers => { lc name => [values] }.
+sub _read_head($res, $head) {
+	my @h = split /\r?\n/, $head;
+	($res->{status}) = (shift(@h) // '') =~ m{^HTTP/\S+\s+(\d+)};
+	for (@h) {
+		push @{ $res->{headers}{lc $1} }, $2 if /^([^:]+):\s*(.*)$/;
+	}
+}
+
+# The answer curl wrote for the i-th request: { status, headers, body,
+# raw, version, elapsed }.
 sub _curl_answer($lab, $i, $method, $w) {
 	my $dir = $lab->dir;
 	my $head = Perigee::Test::_slurp("$dir/head.$i") // '';
@@ -294,11 +304,7 @@ sub _curl_answer($lab, $i, $method, $w) {
 			   : Perigee::Test::_slurp("$dir/body.$i") // '');
 	$res{raw} = $head . $res{body};
 	@res{qw(version elapsed)} = split ' ', $w // '';
-	my @h = split /\r?\n/, $head;
-	($res{status}) = (shift(@h) // '') =~ m{^HTTP/\S+\s+(\d+)};
-	for (@h) {
-		push @{ $res{headers}{lc $1} }, $2 if /^([^:]+):\s*(.*)$/;
-	}
+	_read_head(\%res, $head);
 	return \%res;
 }
 
@@ -479,11 +485,8 @@ sub _raw($lab, $b) {
 	return { error => "raw request: $r->{err}" } if $r->{rc} != 0;
 	my $res = eval { $json->decode($r->{out}) }
 		or return { error => "raw request: $@$r->{out}" };
-	($res->{status}) = $res->{raw} =~ m{\AHTTP/\S+\s+(\d+)};
 	my ($head, $body) = split /\r\n\r\n/, $res->{raw}, 2;
-	for (split /\r\n/, $head // '') {
-		push @{ $res->{headers}{lc $1} }, $2 if /^([^:]+):\s*(.*)$/;
-	}
+	_read_head($res, $head // '');
 	$res->{body} = $body // '';
 	return { answers => [$res] };
 }
