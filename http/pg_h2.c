@@ -139,7 +139,7 @@ struct pg_h2_stream {
 	int64_t resp_clen;               /* -1: unknown */
 	uint64_t resp_sent;
 	uint64_t start_ns;
-	uint32_t resp_head;              /* the head's field bytes, for on_log */
+	uint32_t resp_head;              /* its fields' bytes, for on_log */
 	nghttp2_nv *trailers;            /* response trailers, in the arena */
 	uint16_t ntrailers;
 	struct pg_http_msg req;

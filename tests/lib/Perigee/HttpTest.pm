@@ -258,7 +258,7 @@ sub _requests($b) {
 	return map {
 		my ($line, $body) = split /\n/, $_, 2;
 		my ($method, $path) = $line =~ /^(\S+)\s+(\S+)/
-			or croak "$b->{title}: --- request needs 'METHOD /path'";
+			or croak "$b->{title}: --- request: 'METHOD /path'";
 		+{ method => $method, path => $path, body => $body };
 	} ref $r eq 'ARRAY' ? @$r : ($r);
 }
@@ -732,8 +732,8 @@ sub run(%opt) {
 			$lab->stop if $started;
 			$lab->write_conf({ app => $app, listen => $listen },
 					 $cfg);
-			$started = $lab->start or BAIL_OUT("$b->{title}: the "
-							  . 'server did not start');
+			$started = $lab->start or BAIL_OUT(
+				"$b->{title}: the server did not start");
 			$config = $cfg;
 		} else {
 			my $r = $lab->perigee('reload');
