@@ -131,13 +131,14 @@ my %TRANSPORTS = (
 		   curl => ['-k', '--http2'] },
 );
 
+# The groups of transports: what they have in common.
+my %GROUPS = (http1 => [http2 => 0], http2 => [http2 => 1],
+	      plain => [tls => 0], tls => [tls => 1]);
+
 # The transports a word names: itself, or a group; () when it names none.
 sub transports_named($word) {
 	return $word if $TRANSPORTS{$word};
-	my ($key, $want) = $word eq 'http1' ? ('http2', 0)
-			 : $word eq 'http2' ? ('http2', 1)
-			 : $word eq 'plain' ? ('tls', 0)
-			 : $word eq 'tls' ? ('tls', 1) : return;
+	my ($key, $want) = @{ $GROUPS{$word} // return };
 	return sort grep { $TRANSPORTS{$_}{$key} == $want } keys %TRANSPORTS;
 }
 
@@ -169,7 +170,7 @@ sub skip_reason($b) {
 		}
 		return "not over $t: @w" if exists $on{$t};
 	}
-	if ($b->{sections}{raw_request}) {
+	if (_pick($b, 'raw_request')) {
 		return "not over $t: raw_request bytes are HTTP/1.1"
 			if _http2($b);
 		return "not over $t: IO::Socket::SSL is not installed"
