@@ -34,27 +34,36 @@ pg_tool_eal_cleanup(void)
 }
 
 /*
- * Start the EAL once for this process with mem_mb of ordinary memory; the
- * file prefix is name-pid so that parallel runs never meet. Exits on
- * failure (tools only).
+ * Start the EAL once for this process with mem_mb of ordinary memory and
+ * the virtual device vdev (NULL: none); the file prefix is name-pid so
+ * that parallel runs never meet. Exits on failure (tools only).
  */
 static inline void
-pg_tool_eal(const char *name, unsigned mem_mb)
+pg_tool_eal_args(const char *name, unsigned mem_mb, const char *vdev)
 {
-	char prefix[96], mem[16];
+	char prefix[96], mem[16], dev[512];
 	snprintf(pg_tool_prefix, sizeof(pg_tool_prefix), "%s-%d", name,
 		 (int)getpid());
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", pg_tool_prefix);
 	snprintf(mem, sizeof(mem), "%u", mem_mb);
+	snprintf(dev, sizeof(dev), "--vdev=%s", vdev != NULL ? vdev : "");
 	char *argv[] = { (char *)name, "--no-huge", "--no-shconf", "--no-pci",
 			 "--no-telemetry", prefix, "-m", mem, "-l", "0",
-			 "--log-level=4", NULL };
-	if (rte_eal_init((int)PG_ARRAY_SIZE(argv) - 1, argv) < 0) {
+			 "--log-level=4", vdev != NULL ? dev : NULL, NULL };
+	int argc = (int)PG_ARRAY_SIZE(argv) - (vdev != NULL ? 1 : 2);
+	if (rte_eal_init(argc, argv) < 0) {
 		fprintf(stderr, "%s: rte_eal_init failed (run as root?)\n",
 			name);
 		exit(1);
 	}
 	atexit(pg_tool_eal_cleanup);
+}
+
+/* pg_tool_eal_args without a device. */
+static inline void
+pg_tool_eal(const char *name, unsigned mem_mb)
+{
+	pg_tool_eal_args(name, mem_mb, NULL);
 }
 
 /* The MAC pg_tool_node_init gives to addr: 02:00:00:00:00:<last byte>. */

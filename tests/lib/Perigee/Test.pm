@@ -543,9 +543,12 @@ sub start($self, %o) {
 		$self->diag_log;
 		return 0;
 	}
+	# (another device than the TAP: its peer is not the kernel's)
 	my $if = $self->{iface};
-	my $up = $self->ns_run('ip', 'addr', 'replace', CLIENT_IP . '/' . PREFIX,
-			       'dev', $if)
+	my $tap = $self->{config}{dpdk}{devices}[0] =~ /\Anet_tap/;
+	my $up = !$tap
+		 || $self->ns_run('ip', 'addr', 'replace',
+				  CLIENT_IP . '/' . PREFIX, 'dev', $if)
 		 && $self->ns_run('ip', 'link', 'set', $if, 'up');
 	my $st = $self->status;
 	unless ($up && $st) {
