@@ -23,28 +23,16 @@
 #include "core/pg_core.h"
 #include "core/pg_stats.h"
 #include "core/pg_log.h"
+#include "http/pg_fcache.h"
 #include "http/pg_http_server.h"
 #include "http/pg_http_log.h"
 #include "lua/pg_lua.h"
 #include "lua/pg_lua_http.h"
+#include "lua/pg_lua_http_priv.h"
 #include "net/pg_stream.h"
 
-/* What Lua may queue before write() waits for the peer to drain. */
-#define PG_LUA_WRITE_HIWAT (256u << 10)
 #define PG_LUA_MAX_FIELDS  128
-#define PG_LUA_ID_MAX      48
 
-struct pg_lua_req {
-	struct pg_http_xchg *x;      /* NULL once the exchange is gone */
-	struct pg_http_msg *req;     /* x's request */
-	struct pg_lua_vm *vm;        /* held until the task ends */
-	struct pg_lua_http *owner;
-	int task;                    /* the host task serving it */
-	int waiting;                 /* task to wake on an event, 0: none */
-	int responded;
-	uint8_t id_len;
-	char id[PG_LUA_ID_MAX];      /* the request id, for the access log */
-};
 
 /* --- calling into the VM ------------------------------------------------- */
 
@@ -63,7 +51,7 @@ pg_lua_host_call(struct pg_lua_vm *vm, const char *fn, int id)
 	lua_pop(L, 1);
 }
 
-static void
+void
 pg_lua_wake(struct pg_lua_req *r)
 {
 	int task = r->waiting;
@@ -78,6 +66,7 @@ static int
 pg_lua_http_done(lua_State *L)
 {
 	struct pg_lua_req *r = lua_touserdata(L, 1);
+	pg_lua_file_detach(r);
 	if (r->x != NULL) {
 		r->x->ctx = NULL;
 		if (!r->responded)
@@ -334,6 +323,10 @@ pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
 	memset(lh, 0, sizeof(*lh));
 	lh->vm = vm;
 	lh->log = log;
+	lh->nif = nif;
+	lh->files = pg_fcache_create(&cfg->files, err);
+	if (lh->files == NULL)
+		return PG_ERROR;
 	lh->srv = pg_http_server_create(nif, &cfg->http, &cfg->http2,
 					&pg_lua_http_handler, lh, &stats->http,
 					&stats->h2, &stats->tls, err);
@@ -404,6 +397,7 @@ pg_lua_http_poll(struct pg_lua_http *lh)
 	if (lh->srv == NULL)
 		return 0;
 	n += pg_http_server_poll(lh->srv);
+	n += pg_fcache_poll(lh->files);
 	struct pg_lua_vm *vm = *lh->vm;
 	if (vm != NULL && (lh->active > 0 || vm->timers))
 		pg_lua_http_run(vm);

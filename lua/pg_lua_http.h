@@ -16,6 +16,7 @@ struct pg_stats;
 struct pg_http_log;
 struct pg_http_stats;
 struct pg_lua_vm;
+struct pg_fcache;
 
 #define PG_LUA_RETIRED_MAX 8
 
@@ -28,6 +29,11 @@ struct pg_lua_http {
 	struct pg_lua_vm *retired[PG_LUA_RETIRED_MAX];
 	unsigned nretired;
 	struct pg_http_log *log;     /* the access log, NULL: off */
+	struct pg_netif *nif;        /* mbufs of file bodies come from its pool */
+	/* res:sendfile's files (files = { ... }); it lives as long as the
+	 * worker process, past pg_lua_http_stop: a closing VM may still
+	 * release files into it. */
+	struct pg_fcache *files;
 };
 
 /*

@@ -106,6 +106,31 @@ function Routes:use(prefix, fn)
   return self
 end
 
+-- static(prefix, dir[, opts]): GET and HEAD of the files beneath the
+-- absolute directory dir at prefix ("/assets" serves dir/app.css as
+-- /assets/app.css) through res:sendfile, after the middleware that
+-- guards prefix (app:use): authentication runs before any file is
+-- touched. opts are res:sendfile's (index, dotfiles, symlinks,
+-- precompressed, types, cache_control); root is dir.
+function Routes:static(prefix, dir, opts)
+  if type(prefix) ~= "string" or prefix:byte(1) ~= 47 then
+    error("app:static(): the prefix must start with '/', got " .. tostring(prefix), 2)
+  end
+  if type(dir) ~= "string" or dir:byte(1) ~= 47 then
+    error("app:static(): dir must be an absolute path, got " .. tostring(dir), 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("app:static(): opts must be a table, got " .. type(opts), 2)
+  end
+  local fopts = {}
+  for k, v in pairs(opts or {}) do fopts[k] = v end
+  fopts.root = dir
+  local function serve(req, res)
+    return res:sendfile(req.params["*"] or "", fopts)
+  end
+  return self:route("GET", prefix:gsub("/$", "") .. "/*", serve)
+end
+
 local Group = setmetatable({}, { __index = Routes })
 Group.__index = Group
 
