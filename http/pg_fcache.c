@@ -84,6 +84,7 @@ struct pg_fcache {
 	struct pg_fcache_chunk **hash;
 	struct pg_fcache_list free, idle;   /* free first, then LRU order */
 	struct pg_fcache_waiter *mem_waiters;
+	struct pg_fcache_waiter *mbuf_waiters;  /* retried at each poll */
 	struct rte_ring *to_reader, *from_reader;
 	int efd;
 	volatile int stopping;
@@ -565,7 +566,13 @@ pg_fcache_take(struct pg_fcache *fc, struct pg_fcache_file *f, uint64_t off,
 	if (n > max)
 		n = max;
 	*m = pg_fcache_mbufs(fc, c, at, (uint32_t)n, pool, holder);
-	return *m != NULL ? PG_OK : PG_ERROR;
+	if (*m != NULL)
+		return PG_OK;
+	/* The pool ran dry (many downloads queue their bodies): try again
+	 * at the next poll, when TCP may have had acknowledgements. */
+	fc->st.waits_mbuf++;
+	pg_fcache_wait(&fc->mbuf_waiters, w);
+	return PG_AGAIN;
 }
 
 unsigned
@@ -574,8 +581,13 @@ pg_fcache_poll(struct pg_fcache *fc)
 	void *jobs[PG_FCACHE_BURST];
 	unsigned n;
 
-	if (fc == NULL || fc->inflight == 0)
+	if (fc == NULL)
 		return 0;
+	unsigned starving = fc->mbuf_waiters != NULL;
+	if (starving)
+		pg_fcache_wake(&fc->mbuf_waiters);
+	if (fc->inflight == 0)
+		return starving;
 	n = rte_ring_sc_dequeue_burst(fc->from_reader, jobs, PG_FCACHE_BURST,
 				      NULL);
 	fc->inflight -= n;
@@ -586,7 +598,7 @@ pg_fcache_poll(struct pg_fcache *fc)
 		else
 			pg_fcache_read_done(fc, jobs[i]);
 	}
-	return n + (fc->inflight > 0);
+	return n + (fc->inflight > 0) + starving;
 }
 
 void

@@ -107,9 +107,9 @@ void pg_fcache_file_put(struct pg_fcache *fc, struct pg_fcache_file *f);
 /*
  * Up to max bytes of f from off as a chain of mbufs from pool (tagged
  * holder) referencing the cache's memory, into *m. PG_OK; PG_AGAIN when
- * the bytes are not read yet or no memory is free to read them into (w is
- * called when it is worth trying again); PG_ERROR when the file changed
- * or cannot be read, or mbufs ran out.
+ * the bytes are not read yet, no memory is free to read them into, or
+ * pool is empty (w is called when it is worth trying again); PG_ERROR
+ * when the file changed or cannot be read.
  */
 int pg_fcache_take(struct pg_fcache *fc, struct pg_fcache_file *f,
 		   uint64_t off, uint64_t max, struct rte_mempool *pool,
@@ -125,7 +125,7 @@ unsigned pg_fcache_poll(struct pg_fcache *fc);
 /* Counters for tests and status. */
 struct pg_fcache_stats {
 	uint64_t hits, misses, reads, read_bytes, read_errors, opens;
-	uint64_t waits_mem;
+	uint64_t waits_mem, waits_mbuf;
 	unsigned chunks, busy;
 };
 void pg_fcache_stats(const struct pg_fcache *fc, struct pg_fcache_stats *s);

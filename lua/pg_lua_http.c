@@ -324,6 +324,7 @@ pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
 	lh->vm = vm;
 	lh->log = log;
 	lh->nif = nif;
+	lh->file_hiwat_h1 = cfg->tcp.snd_hiwat;
 	lh->files = pg_fcache_create(&cfg->files, err);
 	if (lh->files == NULL)
 		return PG_ERROR;

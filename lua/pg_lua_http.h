@@ -34,6 +34,9 @@ struct pg_lua_http {
 	 * worker process, past pg_lua_http_stop: a closing VM may still
 	 * release files into it. */
 	struct pg_fcache *files;
+	/* Bytes a file body queues before it waits for on_writable over
+	 * HTTP/1.1: TCP arms on_writable only once snd_hiwat was reached. */
+	uint32_t file_hiwat_h1;
 };
 
 /*
