@@ -85,6 +85,7 @@ struct pg_fcache {
 	struct pg_fcache_list free, idle;   /* free first, then LRU order */
 	struct pg_fcache_waiter *mem_waiters;
 	struct pg_fcache_waiter *mbuf_waiters;  /* retried at each poll */
+	struct rte_mempool *pool;        /* the one senders take mbufs from */
 	struct rte_ring *to_reader, *from_reader;
 	int efd;
 	volatile int stopping;
@@ -543,6 +544,12 @@ pg_fcache_take(struct pg_fcache *fc, struct pg_fcache_file *f, uint64_t off,
 	uint64_t idx = off / fc->chunk_size;
 	uint32_t at = (uint32_t)(off % fc->chunk_size);
 
+	/* File bodies may take half the pool: the rest stays for TCP's
+	 * headers and segments and for receiving, or every connection could
+	 * hold mbufs that no ACK will free since nothing can be sent. */
+	fc->pool = pool;
+	if (rte_mempool_avail_count(pool) < pool->size / 2)
+		goto no_mbufs;
 	pg_fcache_id_of(&f->st, &id);
 	struct pg_fcache_chunk *c = pg_fcache_find(fc, &id, idx);
 	if (c == NULL) {
@@ -555,9 +562,9 @@ pg_fcache_take(struct pg_fcache *fc, struct pg_fcache_file *f, uint64_t off,
 	} else if (c->state == PG_FCACHE_READY && at < c->len) {
 		fc->st.hits++;
 	}
-	pg_fcache_readahead(fc, f, &id, idx);
 	if (c->state == PG_FCACHE_READING) {
 		pg_fcache_wait(&c->waiters, w);
+		pg_fcache_readahead(fc, f, &id, idx);
 		return PG_AGAIN;
 	}
 	if (c->state != PG_FCACHE_READY || at >= c->len)
@@ -566,10 +573,13 @@ pg_fcache_take(struct pg_fcache *fc, struct pg_fcache_file *f, uint64_t off,
 	if (n > max)
 		n = max;
 	*m = pg_fcache_mbufs(fc, c, at, (uint32_t)n, pool, holder);
+	/* Only now: c is busy, reading ahead cannot take it for another. */
+	pg_fcache_readahead(fc, f, &id, idx);
 	if (*m != NULL)
 		return PG_OK;
-	/* The pool ran dry (many downloads queue their bodies): try again
-	 * at the next poll, when TCP may have had acknowledgements. */
+no_mbufs:
+	/* Many downloads queue their bodies: try again at a poll where TCP
+	 * had acknowledgements. */
 	fc->st.waits_mbuf++;
 	pg_fcache_wait(&fc->mbuf_waiters, w);
 	return PG_AGAIN;
@@ -584,7 +594,7 @@ pg_fcache_poll(struct pg_fcache *fc)
 	if (fc == NULL)
 		return 0;
 	unsigned starving = fc->mbuf_waiters != NULL;
-	if (starving)
+	if (starving && rte_mempool_avail_count(fc->pool) >= fc->pool->size / 2)
 		pg_fcache_wake(&fc->mbuf_waiters);
 	if (fc->inflight == 0)
 		return starving;
