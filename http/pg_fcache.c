@@ -86,6 +86,7 @@ struct pg_fcache {
 	struct pg_fcache_waiter *mem_waiters;
 	struct pg_fcache_waiter *mbuf_waiters;  /* retried at each poll */
 	struct rte_mempool *pool;        /* the one senders take mbufs from */
+	int released;                    /* a chunk went idle since the poll */
 	struct rte_ring *to_reader, *from_reader;
 	int efd;
 	volatile int stopping;
@@ -238,17 +239,23 @@ pg_fcache_reader(void *arg)
 
 /* --- the worker's side: jobs ---------------------------------------------- */
 
+/* Wake the reader (an eventfd counter cannot fill: the reader drains it). */
+static void
+pg_fcache_kick(struct pg_fcache *fc)
+{
+	uint64_t one = 1;
+	ssize_t n = write(fc->efd, &one, sizeof(one));
+	(void)n;
+}
+
 static int
 pg_fcache_submit(struct pg_fcache *fc, struct pg_fcache_job *j)
 {
-	uint64_t one = 1;
 	if (fc->inflight + 1 >= rte_ring_get_capacity(fc->to_reader)
 	    || rte_ring_sp_enqueue(fc->to_reader, j) != 0)
 		return PG_ERROR;
 	fc->inflight++;
-	/* A full eventfd counter cannot happen: the thread drains it. */
-	if (write(fc->efd, &one, sizeof(one)) < 0)
-		return PG_OK;
+	pg_fcache_kick(fc);
 	return PG_OK;
 }
 
@@ -278,18 +285,26 @@ pg_fcache_cancel(struct pg_fcache_waiter *w)
 	w->next = NULL;
 }
 
-/* Call every waiter of *list once (they may wait again from fn). */
+/*
+ * Call every waiter of *list once. fn may wait again, and may end other
+ * requests whose waiters are still to be called: they cancel themselves
+ * from the local list, which is why each waiter is moved onto it first.
+ * Only from pg_fcache_poll: fn resumes Lua, which must not happen inside
+ * a call Lua made.
+ */
 static void
 pg_fcache_wake(struct pg_fcache_waiter **list)
 {
-	struct pg_fcache_waiter *w = *list;
+	struct pg_fcache_waiter *local = *list, *w;
+
 	*list = NULL;
-	while (w != NULL) {
-		struct pg_fcache_waiter *next = w->next;
+	for (w = local; w != NULL; w = w->next)
+		w->list = &local;
+	while ((w = local) != NULL) {
+		local = w->next;
 		w->list = NULL;
 		w->next = NULL;
 		w->fn(w);
-		w = next;
 	}
 }
 
@@ -420,7 +435,7 @@ pg_fcache_ext_free(void *addr, void *opaque)
 
 	fc->busy--;
 	TAILQ_INSERT_TAIL(&fc->idle, c, lru);
-	pg_fcache_wake(&fc->mem_waiters);
+	fc->released = 1;            /* mem_waiters, at the next poll */
 }
 
 /* A free chunk, or the least recently used idle one; NULL: all busy. */
@@ -596,6 +611,10 @@ pg_fcache_poll(struct pg_fcache *fc)
 	unsigned starving = fc->mbuf_waiters != NULL;
 	if (starving && rte_mempool_avail_count(fc->pool) >= fc->pool->size / 2)
 		pg_fcache_wake(&fc->mbuf_waiters);
+	if (fc->released) {
+		fc->released = 0;
+		pg_fcache_wake(&fc->mem_waiters);
+	}
 	if (fc->inflight == 0)
 		return starving;
 	n = rte_ring_sc_dequeue_burst(fc->from_reader, jobs, PG_FCACHE_BURST,
@@ -715,14 +734,11 @@ failed:
 void
 pg_fcache_destroy(struct pg_fcache *fc)
 {
-	uint64_t one = 1;
-
 	if (fc == NULL)
 		return;
 	if (fc->thread_ok) {
 		fc->stopping = 1;
-		if (write(fc->efd, &one, sizeof(one)) < 0)
-			pg_fcache_wake(&fc->mem_waiters);
+		pg_fcache_kick(fc);
 		pthread_join(fc->thread, NULL);
 	}
 	if (fc->efd >= 0)

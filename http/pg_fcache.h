@@ -51,8 +51,8 @@ struct pg_fcache_conf {
 	unsigned readahead;          /* chunks read ahead of a sender */
 };
 
-/* A request waiting on the cache: fn is called from pg_fcache_poll or
- * when a chunk is released, once per wait. */
+/* A request waiting on the cache: fn is called from pg_fcache_poll (never
+ * from inside another pg_fcache call), once per wait. */
 struct pg_fcache_waiter {
 	struct pg_fcache_waiter *next;
 	struct pg_fcache_waiter **list;  /* the list it is on, NULL: none */
