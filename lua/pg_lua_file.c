@@ -203,7 +203,10 @@ pg_lua_ffi_file_pump(struct pg_lua_file *f)
 			return -1;
 		}
 		f->off += m->pkt_len;
-		if (pg_http_xchg_send(r->x, m, f->off == f->end) != PG_OK)
+		pg_lua_call_enter(r);
+		rc = pg_http_xchg_send(r->x, m, f->off == f->end);
+		pg_lua_call_leave(r);
+		if (rc != PG_OK)
 			return r->x == NULL ? -2 : -1;
 		if (r->x == NULL)
 			return f->off == f->end ? 0 : -2;

@@ -17,6 +17,7 @@ struct pg_http_log;
 struct pg_http_stats;
 struct pg_lua_vm;
 struct pg_fcache;
+struct pg_lua_ev;
 
 #define PG_LUA_RETIRED_MAX 8
 
@@ -37,6 +38,11 @@ struct pg_lua_http {
 	/* Bytes a file body queues before it waits for on_writable over
 	 * HTTP/1.1: TCP arms on_writable only once snd_hiwat was reached. */
 	uint32_t file_hiwat_h1;
+	/* FFI calls into the protocol under way, and the callbacks they
+	 * caused, replayed by pg_lua_http_poll (see pg_lua_defer). */
+	unsigned calls;
+	struct pg_lua_ev *ev;
+	unsigned nev, evcap;
 };
 
 /*

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "http/pg_http_xchg.h"
+#include "lua/pg_lua_http.h"
 
 /* What Lua may queue before write() waits for the peer to drain. */
 #define PG_LUA_WRITE_HIWAT (256u << 10)
@@ -28,6 +29,20 @@ struct pg_lua_req {
 	uint8_t id_len;
 	char id[PG_LUA_ID_MAX];      /* the request id, for the access log */
 };
+
+/* Around every call an FFI function makes into the protocol: callbacks
+ * that come from inside it are deferred (Lua cannot be entered there). */
+static inline void
+pg_lua_call_enter(struct pg_lua_req *r)
+{
+	r->owner->calls++;
+}
+
+static inline void
+pg_lua_call_leave(struct pg_lua_req *r)
+{
+	r->owner->calls--;
+}
 
 /* Resume the task of r if it waits (pg_lua_ffi_wait). */
 void pg_lua_wake(struct pg_lua_req *r);
