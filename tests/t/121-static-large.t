@@ -89,6 +89,7 @@ like($j->{out}, qr/requests: 1000 total, 1000 started, 1000 done, 1000 succeeded
      '1,000 concurrent downloads over HTTP/1.1 all succeed') or diag($j->{out});
 like($j->{out}, qr/traffic: 1000\.\d+MB|traffic: 1\.\d+GB/, 'a GB moved')
 	or diag($j->{out});
+diag($_) for grep { /finished in|requests:/ } split /\n/, $j->{out};
 diag("worker RSS peak during 1,000 downloads: $peak kB (start $rss0 kB)");
 ok($peak - $rss0 < ($cache_mb + 64) * 1024,
    "worker memory bounded: grew by less than the cache ($cache_mb MiB) + 64 MiB");
@@ -98,6 +99,7 @@ $pid = $lab->ns_spawn('h2load', '-n', '1000', '-c', '100', '-m', '10',
 $j = $lab->finish($pid, undef, 200);
 like($j->{out}, qr/1000 done, 1000 succeeded/,
      'h2c: 100 connections x 10 streams of 1 MiB all succeed') or diag($j->{out});
+diag($_) for grep { /finished in/ } split /\n/, $j->{out};
 
 unlike($lab->log, qr/\[error\]|exited on signal/, 'no error or crash in the log') or $lab->diag_log;
 $lab->stop;
