@@ -185,10 +185,7 @@ pg_lua_ffi_file_pump(struct pg_lua_file *f)
 	if (r == NULL || r->x == NULL)
 		return -2;
 	lh = r->owner;
-	/* Wait where the protocol promises on_writable: HTTP/2 at its stream
-	 * buffer (PG_LUA_WRITE_HIWAT is above it), HTTP/1.1 at TCP's mark. */
-	uint32_t hiwat = r->x->version == 20 ? PG_LUA_WRITE_HIWAT
-					     : lh->file_hiwat_h1;
+	uint32_t hiwat = pg_lua_write_hiwat(r);
 	while (f->off < f->end) {
 		struct rte_mbuf *m = NULL;
 		if (pg_http_xchg_queued(r->x) >= hiwat)

@@ -372,7 +372,7 @@ pg_lua_ffi_write(struct pg_lua_req *r, const char *buf, uint32_t len,
 		if (rc != PG_OK)
 			return -1;
 	}
-	return r->x != NULL && pg_http_xchg_queued(r->x) > PG_LUA_WRITE_HIWAT;
+	return r->x != NULL && pg_http_xchg_queued(r->x) >= pg_lua_write_hiwat(r);
 }
 
 void
@@ -410,7 +410,7 @@ pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
 	lh->vm = vm;
 	lh->log = log;
 	lh->nif = nif;
-	lh->file_hiwat_h1 = cfg->tcp.snd_hiwat;
+	lh->write_hiwat_h1 = cfg->tcp.snd_hiwat;
 	lh->files = pg_fcache_create(&cfg->files, err);
 	if (lh->files == NULL)
 		return PG_ERROR;

@@ -35,9 +35,9 @@ struct pg_lua_http {
 	 * worker process, past pg_lua_http_stop: a closing VM may still
 	 * release files into it. */
 	struct pg_fcache *files;
-	/* Bytes a file body queues before it waits for on_writable over
+	/* Bytes a response queues before it waits for on_writable over
 	 * HTTP/1.1: TCP arms on_writable only once snd_hiwat was reached. */
-	uint32_t file_hiwat_h1;
+	uint32_t write_hiwat_h1;
 	/* FFI calls into the protocol under way, and the callbacks they
 	 * caused, replayed by pg_lua_http_poll (see pg_lua_defer). */
 	unsigned calls;

@@ -44,6 +44,20 @@ pg_lua_call_leave(struct pg_lua_req *r)
 	r->owner->calls--;
 }
 
+/*
+ * Bytes a response may queue before its task waits for on_writable: where
+ * the protocol promises one. HTTP/2 fires it when a stream's unframed
+ * bytes fall under half its stream buffer, once they had reached it
+ * (PG_LUA_WRITE_HIWAT is above that); TCP, under HTTP/1.1, only after its
+ * queue had reached snd_hiwat.
+ */
+static inline uint32_t
+pg_lua_write_hiwat(const struct pg_lua_req *r)
+{
+	return r->x->version == 20 ? PG_LUA_WRITE_HIWAT
+				   : r->owner->write_hiwat_h1;
+}
+
 /* Resume the task of r if it waits (pg_lua_ffi_wait). */
 void pg_lua_wake(struct pg_lua_req *r);
 

@@ -66,6 +66,11 @@ app:static("/files", "$www", { precompressed = true, cache_control = "max-age=60
                                types = { bin = "application/x-test" } })
 app:static("/private", "$www")
 app:get("/one", function(req, res) return res:sendfile("$www/page.html") end)
+app:get("/stream", function(req, res)           -- res:write, same high-water logic
+  local chunk = string.rep("0123456789abcdef", 4096)
+  for i = 1, 64 do res:write(chunk) end
+  return res:finish()
+end)
 return app
 EOF
 $lab->write_conf({ app => $app, listen => [8080, { port => 8443, tls => [
@@ -143,6 +148,14 @@ for my $t (@transports) {
 	$g = get($base, '/files/text.txt', @a);
 	ok($g->{code} == 200 && !defined $g->{headers}{'content-encoding'}
 	   && $g->{body} eq $file{'text.txt'}, "$name: identity without it");
+}
+
+# res:write waits where the protocol promises on_writable too (over
+# HTTP/1.1 it waited at 256 KiB for an on_writable TCP arms at 1 MiB).
+for my $t ($transports[0], $transports[1], $transports[2]) {
+	my ($name, $base, @a) = @$t;
+	my $g = get($base, '/stream', @a);
+	is(length($g->{body}), 4 * 2**20, "$name: res:write streams 4 MiB");
 }
 
 # Directories, index, redirect.
