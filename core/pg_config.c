@@ -974,6 +974,8 @@ static const struct pg_conf_num pg_conf_files_nums[] = {
 	PG_CONF_NUM(struct pg_fcache_conf, cache_mb, 1, 65536),
 	PG_CONF_NUM(struct pg_fcache_conf, chunk_kb, 16, 4096),
 	PG_CONF_NUM(struct pg_fcache_conf, readahead, 0, 64),
+	PG_CONF_NUM(struct pg_fcache_conf, open_cache, 0, 1u << 20),
+	PG_CONF_NUM(struct pg_fcache_conf, open_valid_ms, 0, 3600000),
 };
 
 static int
@@ -983,7 +985,8 @@ pg_conf_files(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 		PG_ARRAY_SIZE(pg_conf_files_nums), NULL, 0, NULL };
 
 	cfg->files = (struct pg_fcache_conf){ .cache_mb = 64, .chunk_kb = 256,
-					      .readahead = 2 };
+					      .readahead = 2, .open_cache = 1024,
+					      .open_valid_ms = 1000 };
 	return pg_conf_table(c, t, &tb, &cfg->files, cfg, NULL);
 }
 

@@ -17,6 +17,8 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -30,6 +32,7 @@
 #define PG_FCACHE_SEG      (32u << 10)
 #define PG_FCACHE_BURST    32
 #define PG_FCACHE_OPENS    1024     /* opens in flight per worker */
+#define PG_FCACHE_KEY_MAX  (PG_PATH_MAX + PG_FILE_PATH_MAX + 64 + 8)
 
 enum pg_fcache_job_kind { PG_FCACHE_JOB_OPEN, PG_FCACHE_JOB_READ };
 
@@ -70,9 +73,24 @@ struct pg_fcache_openjob {
 	unsigned flags, codings;
 	int fd;
 	struct stat st;
+	uint32_t klen;
+	char key[PG_FCACHE_KEY_MAX];     /* what was asked (pg_fcache_key) */
+};
+
+/* An open that succeeded, reused until expires_ns (pg_fcache_lookup). */
+struct pg_fcache_oent {
+	TAILQ_ENTRY(pg_fcache_oent) lru;
+	struct pg_fcache_oent *hnext;
+	uint64_t hash, expires_ns;
+	struct pg_fcache_file *file;     /* the cache's reference */
+	uint8_t coding, is_dir;
+	char rel[PG_FILE_PATH_MAX];      /* what was opened */
+	uint32_t klen;
+	char key[];
 };
 
 TAILQ_HEAD(pg_fcache_list, pg_fcache_chunk);
+TAILQ_HEAD(pg_fcache_olist, pg_fcache_oent);
 
 struct pg_fcache {
 	struct pg_fcache_conf conf;
@@ -92,6 +110,9 @@ struct pg_fcache {
 	volatile int stopping;
 	pthread_t thread;
 	int thread_ok;
+	struct pg_fcache_oent **otab;    /* open files: hash, LRU, count */
+	unsigned nobuckets, nopen;
+	struct pg_fcache_olist olru;
 	struct pg_fcache_stats st;
 };
 
@@ -308,6 +329,123 @@ pg_fcache_wake(struct pg_fcache_waiter **list)
 	}
 }
 
+/* --- open files ------------------------------------------------------------ */
+
+/*
+ * Opens that succeeded, by what was asked (root, path, index, flags,
+ * codings), are reused for conf.open_valid_ms without asking the reader:
+ * a small file is then answered without a round trip to the thread. A file
+ * replaced or changed on disk is seen once its entry expired (until then
+ * a change in place cuts the responses short, as during a download). At
+ * most conf.open_cache entries, least recently used first out.
+ */
+static uint64_t
+pg_fcache_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The key of an open into j->key: root, path, index and flags. */
+static void
+pg_fcache_key(struct pg_fcache_openjob *j)
+{
+	int n = snprintf(j->key, sizeof(j->key), "%s%c%s%c%s%c%x%c%x",
+			 j->root, 0, j->o.rel, 0, j->index, 0, j->flags, 0,
+			 j->codings);
+	j->klen = n < 0 ? 0 : (uint32_t)RTE_MIN((size_t)n, sizeof(j->key));
+}
+
+static uint64_t
+pg_fcache_key_hash(const char *k, uint32_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;           /* FNV-1a */
+	for (uint32_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)k[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static struct pg_fcache_oent **
+pg_fcache_oslot(struct pg_fcache *fc, uint64_t h, const char *k,
+		uint32_t len)
+{
+	struct pg_fcache_oent **p = &fc->otab[h % fc->nobuckets];
+	while (*p != NULL && ((*p)->hash != h || (*p)->klen != len
+			      || memcmp((*p)->key, k, len) != 0))
+		p = &(*p)->hnext;
+	return p;
+}
+
+static void
+pg_fcache_oremove(struct pg_fcache *fc, struct pg_fcache_oent **p)
+{
+	struct pg_fcache_oent *e = *p;
+	*p = e->hnext;
+	TAILQ_REMOVE(&fc->olru, e, lru);
+	fc->nopen--;
+	pg_fcache_file_put(fc, e->file);
+	free(e);
+}
+
+/* A fresh entry for j's key: fill o from it. */
+static int
+pg_fcache_lookup(struct pg_fcache *fc, struct pg_fcache_openjob *j)
+{
+	if (fc->otab == NULL)
+		return 0;
+	uint64_t h = pg_fcache_key_hash(j->key, j->klen);
+	struct pg_fcache_oent **p = pg_fcache_oslot(fc, h, j->key, j->klen);
+	struct pg_fcache_oent *e = *p;
+	if (e == NULL)
+		return 0;
+	if (e->expires_ns <= pg_fcache_now_ns()) {
+		pg_fcache_oremove(fc, p);
+		return 0;
+	}
+	TAILQ_REMOVE(&fc->olru, e, lru);
+	TAILQ_INSERT_TAIL(&fc->olru, e, lru);
+	e->file->refs++;
+	j->o = (struct pg_fcache_open){ .done = 1, .is_dir = e->is_dir,
+		.coding = e->coding, .file = e->file };
+	memcpy(j->o.rel, e->rel, sizeof(j->o.rel));
+	fc->st.open_hits++;
+	return 1;
+}
+
+/* Keep what j opened for the next ones that ask the same. */
+static void
+pg_fcache_remember(struct pg_fcache *fc, struct pg_fcache_openjob *j)
+{
+	uint64_t h = pg_fcache_key_hash(j->key, j->klen);
+	struct pg_fcache_oent **p = pg_fcache_oslot(fc, h, j->key, j->klen);
+	struct pg_fcache_oent *e;
+
+	if (*p != NULL)
+		pg_fcache_oremove(fc, p);
+	if (fc->nopen >= fc->conf.open_cache)
+		pg_fcache_oremove(fc, pg_fcache_oslot(fc,
+			TAILQ_FIRST(&fc->olru)->hash, TAILQ_FIRST(&fc->olru)->key,
+			TAILQ_FIRST(&fc->olru)->klen));
+	if ((e = malloc(sizeof(*e) + j->klen)) == NULL)
+		return;
+	e->hash = h;
+	e->expires_ns = pg_fcache_now_ns()
+			+ (uint64_t)fc->conf.open_valid_ms * 1000000u;
+	e->file = j->o.file;
+	e->file->refs++;
+	e->coding = (uint8_t)j->o.coding;
+	e->is_dir = (uint8_t)j->o.is_dir;
+	memcpy(e->rel, j->o.rel, sizeof(e->rel));
+	e->klen = j->klen;
+	memcpy(e->key, j->key, j->klen);
+	p = pg_fcache_oslot(fc, h, j->key, j->klen);
+	e->hnext = *p;
+	*p = e;
+	TAILQ_INSERT_TAIL(&fc->olru, e, lru);
+	fc->nopen++;
+}
+
 struct pg_fcache_open *
 pg_fcache_open(struct pg_fcache *fc, const char *root, const char *rel,
 	       unsigned flags, unsigned codings, const char *index,
@@ -324,6 +462,9 @@ pg_fcache_open(struct pg_fcache *fc, const char *root, const char *rel,
 	j->flags = flags;
 	j->codings = codings;
 	j->w = w;
+	pg_fcache_key(j);
+	if (pg_fcache_lookup(fc, j))
+		return &j->o;
 	if (pg_fcache_submit(fc, &j->job) != PG_OK) {
 		free(j);
 		return NULL;
@@ -376,6 +517,8 @@ pg_fcache_open_done(struct pg_fcache *fc, struct pg_fcache_openjob *j)
 		close(j->fd);
 	}
 	o->done = 1;
+	if (o->err == 0 && fc->otab != NULL)
+		pg_fcache_remember(fc, j);
 	if (j->w == NULL) {              /* released meanwhile */
 		pg_fcache_file_put(fc, o->file);
 		free(j);
@@ -656,6 +799,17 @@ pg_fcache_ring(unsigned count)
 	return r;
 }
 
+/* Open files are descriptors: allow as many as the hard limit does. */
+static void
+pg_fcache_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 /* The reader may run on any CPU: not on the worker's busy-polled one
  * only, where it would wait for the worker's time slice. */
 static void
@@ -709,6 +863,16 @@ pg_fcache_create(const struct pg_fcache_conf *conf, const char **err)
 	}
 	TAILQ_INIT(&fc->free);
 	TAILQ_INIT(&fc->idle);
+	TAILQ_INIT(&fc->olru);
+	if (conf->open_cache > 0 && conf->open_valid_ms > 0) {
+		fc->nobuckets = conf->open_cache * 2 + 1;
+		fc->otab = calloc(fc->nobuckets, sizeof(*fc->otab));
+		if (fc->otab == NULL) {
+			*err = "out of memory for the open file cache";
+			goto failed;
+		}
+	}
+	pg_fcache_nofile();
 	for (unsigned i = 0; i < fc->nchunks; i++) {
 		struct pg_fcache_chunk *c = &fc->chunks[i];
 		c->fc = fc;
@@ -746,6 +910,12 @@ pg_fcache_destroy(struct pg_fcache *fc)
 	free(fc->to_reader);
 	free(fc->from_reader);
 	free(fc->hash);
+	while (fc->otab != NULL && !TAILQ_EMPTY(&fc->olru)) {
+		struct pg_fcache_oent *e = TAILQ_FIRST(&fc->olru);
+		pg_fcache_oremove(fc, pg_fcache_oslot(fc, e->hash, e->key,
+						      e->klen));
+	}
+	free(fc->otab);
 	/* Chunks still referenced by mbufs (a worker stopping mid-send) keep
 	 * their memory: the process ends right after. */
 	if (fc->busy == 0) {

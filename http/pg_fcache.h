@@ -49,6 +49,8 @@ struct pg_fcache_conf {
 	unsigned cache_mb;           /* chunk memory per worker */
 	unsigned chunk_kb;           /* unit of reading and caching */
 	unsigned readahead;          /* chunks read ahead of a sender */
+	unsigned open_cache;         /* opens remembered (0: none) */
+	unsigned open_valid_ms;      /* for this long (0: none) */
 };
 
 /* A request waiting on the cache: fn is called from pg_fcache_poll (never
@@ -90,8 +92,9 @@ void pg_fcache_destroy(struct pg_fcache *fc);
  * Open root/rel (rel from pg_file_path; PG_FILE_* flags), trying first the
  * siblings of the codings in the PG_FILE_CODING_BIT set codings, and
  * rel/index when rel is a directory (index "" : none). w is called when
- * the result is in the returned object. NULL when the reader is saturated
- * (try later).
+ * the result is in the returned object, unless it is done at once (an
+ * open remembered: see pg_fcache.c, "open files"). NULL when the reader
+ * is saturated (try later).
  */
 struct pg_fcache_open *pg_fcache_open(struct pg_fcache *fc, const char *root,
 				      const char *rel, unsigned flags,
@@ -125,6 +128,7 @@ unsigned pg_fcache_poll(struct pg_fcache *fc);
 /* Counters for tests and status. */
 struct pg_fcache_stats {
 	uint64_t hits, misses, reads, read_bytes, read_errors, opens;
+	uint64_t open_hits;
 	uint64_t waits_mem, waits_mbuf;
 	unsigned chunks, busy;
 };

@@ -75,7 +75,7 @@ return app
 EOF
 $lab->write_conf({ app => $app, listen => [8080, { port => 8443, tls => [
 	{ cert => "$dir/cert/cert.pem", key => "$dir/cert/key.pem" } ] }],
-	files => { cache_mb => 16, chunk_kb => 256 } });
+	files => { cache_mb => 16, chunk_kb => 256, open_valid_ms => 200 } });
 $lab->start_ok;
 
 my $h = 'http://198.18.0.2:8080';
@@ -197,6 +197,7 @@ rename("$www/big.new", "$www/big.bin") or die;
 my $j = $lab->finish($pid, undef, 100);
 ok($j->{rc} == 0 && sha256_hex(slurp("$dir/slow")) eq sha256_hex($file{'big.bin'}),
    'replaced during a download: the old bytes, whole') or diag($j->{err});
+select(undef, undef, undef, 0.3);       # the open files remembered expire
 $g = get($h, '/files/big.bin');
 ok(sha256_hex($g->{body}) eq sha256_hex($new), 'the next download: the new bytes');
 
@@ -209,6 +210,7 @@ truncate("$www/big.bin", 1000) or die;
 $j = $lab->finish($pid, undef, 100);
 ok($j->{rc} != 0 && length(slurp("$dir/cut")) < length($new),
    'truncated during a download: the response is cut short') or diag("rc $j->{rc}");
+select(undef, undef, undef, 0.3);
 $g = get($h, '/files/big.bin');
 ok($g->{code} == 200 && length($g->{body}) == 1000, 'the next download: 1000 bytes');
 $g = get($s, '/files/small.bin', '-k', '--http2');

@@ -268,6 +268,57 @@ test_open_variants(void **state)
 	pg_fcache_destroy(fc);
 }
 
+static void
+test_open_cache(void **state)
+{
+	const char *err = NULL;
+	struct pg_fcache_conf conf = { .cache_mb = 1, .chunk_kb = 256,
+				       .open_cache = 2, .open_valid_ms = 100 };
+	struct pg_fcache *fc = pg_fcache_create(&conf, &err);
+	struct pg_fcache_stats st;
+	(void)state;
+
+	assert_non_null(fc);
+	put("c.txt", "one", 3);
+	pg_fcache_file_put(fc, open_ok(fc, "c.txt", 0, "", NULL));
+	/* asked again: answered at once, the same descriptor */
+	struct waiter w = { .w.fn = woken };
+	struct pg_fcache_open *o = pg_fcache_open(fc, root, "c.txt", 0, 0, "",
+						  &w.w);
+	assert_true(o->done);
+	assert_int_equal(o->err, 0);
+	assert_int_equal(o->file->st.st_size, 3);
+	pg_fcache_file_put(fc, o->file);
+	pg_fcache_open_release(fc, o);
+	pg_fcache_stats(fc, &st);
+	assert_int_equal(st.open_hits, 1);
+	assert_int_equal(st.opens, 1);
+	/* other flags or codings are another entry */
+	o = pg_fcache_open(fc, root, "c.txt", 0,
+			   PG_FILE_CODING_BIT(PG_FILE_GZIP), "", &w.w);
+	assert_false(o->done);
+	poll_until(fc, &w);
+	pg_fcache_file_put(fc, o->file);
+	pg_fcache_open_release(fc, o);
+	/* replaced on disk: seen once the entry expired */
+	put("c.txt", "three", 5);
+	usleep(150 * 1000);
+	struct pg_fcache_file *f = open_ok(fc, "c.txt", 0, "", NULL);
+	assert_int_equal(f->st.st_size, 5);
+	pg_fcache_file_put(fc, f);
+	/* bounded: a third key pushes the oldest out */
+	pg_fcache_file_put(fc, open_ok(fc, "f.bin", 0, "", NULL));
+	pg_fcache_file_put(fc, open_ok(fc, "g.bin", 0, "", NULL));
+	w.called = 0;
+	o = pg_fcache_open(fc, root, "c.txt", 0, 0, "", &w.w);
+	assert_false(o->done);
+	poll_until(fc, &w);
+	pg_fcache_file_put(fc, o->file);
+	pg_fcache_open_release(fc, o);
+	settle(fc);
+	pg_fcache_destroy(fc);
+}
+
 static int
 setup(void **state)
 {
@@ -309,6 +360,7 @@ main(void)
 		cmocka_unit_test(test_memory_bounded),
 		cmocka_unit_test(test_truncated_fails),
 		cmocka_unit_test(test_open_variants),
+		cmocka_unit_test(test_open_cache),
 	};
 	pg_test_eal();
 	return cmocka_run_group_tests_name("file cache", tests, setup,
