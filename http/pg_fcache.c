@@ -95,7 +95,7 @@ TAILQ_HEAD(pg_fcache_olist, pg_fcache_oent);
 struct pg_fcache {
 	struct pg_fcache_conf conf;
 	uint32_t chunk_size;
-	unsigned nchunks, nbuckets, inflight, opens, busy;
+	unsigned nchunks, nbuckets, inflight, opens;
 	char *mem;
 	size_t mem_len;
 	struct pg_fcache_chunk *chunks;
@@ -113,7 +113,14 @@ struct pg_fcache {
 	struct pg_fcache_oent **otab;    /* open files: hash, LRU, count */
 	unsigned nobuckets, nopen;
 	struct pg_fcache_olist olru;
-	struct pg_fcache_stats st;
+	struct pg_fcache_stats *st;      /* own_st, or the worker's block */
+	struct pg_fcache_stats own_st;
+};
+
+const char *const pg_fcache_counter_names[PG_FCACHE_C_MAX] = {
+#define PG_FCACHE_COUNTER_NAME(name, text) #name,
+	PG_FCACHE_COUNTERS(PG_FCACHE_COUNTER_NAME)
+#undef PG_FCACHE_COUNTER_NAME
 };
 
 /* --- the reader thread ---------------------------------------------------- */
@@ -409,7 +416,7 @@ pg_fcache_lookup(struct pg_fcache *fc, struct pg_fcache_openjob *j)
 	j->o = (struct pg_fcache_open){ .done = 1, .is_dir = e->is_dir,
 		.coding = e->coding, .file = e->file };
 	memcpy(j->o.rel, e->rel, sizeof(j->o.rel));
-	fc->st.open_hits++;
+	fc->st->open_hits++;
 	return 1;
 }
 
@@ -470,7 +477,7 @@ pg_fcache_open(struct pg_fcache *fc, const char *root, const char *rel,
 		return NULL;
 	}
 	fc->opens++;
-	fc->st.opens++;
+	fc->st->opens++;
 	return &j->o;
 }
 
@@ -576,7 +583,7 @@ pg_fcache_ext_free(void *addr, void *opaque)
 	struct pg_fcache_chunk *c = opaque;
 	struct pg_fcache *fc = c->fc;
 
-	fc->busy--;
+	fc->st->busy--;
 	TAILQ_INSERT_TAIL(&fc->idle, c, lru);
 	fc->released = 1;            /* mem_waiters, at the next poll */
 }
@@ -617,11 +624,11 @@ pg_fcache_read_start(struct pg_fcache *fc, struct pg_fcache_file *f,
 		return NULL;
 	}
 	f->refs++;
-	fc->busy++;
+	fc->st->busy++;
 	unsigned b = pg_fcache_bucket(fc, id, idx);
 	c->hnext = fc->hash[b];
 	fc->hash[b] = c;
-	fc->st.misses++;
+	fc->st->misses++;
 	return c;
 }
 
@@ -632,11 +639,10 @@ pg_fcache_read_done(struct pg_fcache *fc, struct pg_fcache_chunk *c)
 
 	c->file = NULL;
 	c->state = c->job.err == 0 ? PG_FCACHE_READY : PG_FCACHE_FAILED;
-	fc->st.reads++;
-	fc->st.read_bytes += c->len;
+	fc->st->read_bytes += c->len;
 	if (c->job.err != 0)
-		fc->st.read_errors++;
-	fc->busy--;
+		fc->st->read_errors++;
+	fc->st->busy--;
 	TAILQ_INSERT_TAIL(&fc->idle, c, lru);
 	pg_fcache_file_put(fc, f);
 	pg_fcache_wake(&c->waiters);
@@ -675,7 +681,7 @@ pg_fcache_mbufs(struct pg_fcache *fc, struct pg_fcache_chunk *c, uint32_t at,
 		}
 		if (pg_fcache_idle(c)) {
 			TAILQ_REMOVE(&fc->idle, c, lru);
-			fc->busy++;
+			fc->st->busy++;
 			rte_mbuf_ext_refcnt_set(&c->shinfo, 1);
 		} else {
 			rte_mbuf_ext_refcnt_update(&c->shinfo, 1);
@@ -713,12 +719,12 @@ pg_fcache_take(struct pg_fcache *fc, struct pg_fcache_file *f, uint64_t off,
 	if (c == NULL) {
 		c = pg_fcache_read_start(fc, f, &id, idx);
 		if (c == NULL) {
-			fc->st.waits_mem++;
+			fc->st->waits_mem++;
 			pg_fcache_wait(&fc->mem_waiters, w);
 			return PG_AGAIN;
 		}
 	} else if (c->state == PG_FCACHE_READY && at < c->len) {
-		fc->st.hits++;
+		fc->st->hits++;
 	}
 	if (c->state == PG_FCACHE_READING) {
 		pg_fcache_wait(&c->waiters, w);
@@ -738,7 +744,7 @@ pg_fcache_take(struct pg_fcache *fc, struct pg_fcache_file *f, uint64_t off,
 no_mbufs:
 	/* Many downloads queue their bodies: try again at a poll where TCP
 	 * had acknowledgements. */
-	fc->st.waits_mbuf++;
+	fc->st->waits_mbuf++;
 	pg_fcache_wait(&fc->mbuf_waiters, w);
 	return PG_AGAIN;
 }
@@ -776,9 +782,7 @@ pg_fcache_poll(struct pg_fcache *fc)
 void
 pg_fcache_stats(const struct pg_fcache *fc, struct pg_fcache_stats *s)
 {
-	*s = fc->st;
-	s->chunks = fc->nchunks;
-	s->busy = fc->busy;
+	*s = *fc->st;
 }
 
 /* --- life ----------------------------------------------------------------- */
@@ -824,7 +828,8 @@ pg_fcache_thread_cpus(pthread_t t)
 }
 
 struct pg_fcache *
-pg_fcache_create(const struct pg_fcache_conf *conf, const char **err)
+pg_fcache_create(const struct pg_fcache_conf *conf,
+		 struct pg_fcache_stats *stats, const char **err)
 {
 	struct pg_fcache *fc = calloc(1, sizeof(*fc));
 
@@ -832,6 +837,7 @@ pg_fcache_create(const struct pg_fcache_conf *conf, const char **err)
 		*err = "out of memory";
 		return NULL;
 	}
+	fc->st = stats != NULL ? stats : &fc->own_st;
 	fc->conf = *conf;
 	fc->efd = -1;
 	fc->chunk_size = conf->chunk_kb << 10;
@@ -841,6 +847,7 @@ pg_fcache_create(const struct pg_fcache_conf *conf, const char **err)
 		*err = "files.cache_mb must hold at least two chunks";
 		goto failed;
 	}
+	fc->st->chunks = fc->nchunks;
 	fc->nbuckets = fc->nchunks * 2 + 1;
 	fc->mem_len = (size_t)fc->nchunks * fc->chunk_size;
 	fc->mem = mmap(NULL, fc->mem_len, PROT_READ | PROT_WRITE,
@@ -918,7 +925,7 @@ pg_fcache_destroy(struct pg_fcache *fc)
 	free(fc->otab);
 	/* Chunks still referenced by mbufs (a worker stopping mid-send) keep
 	 * their memory: the process ends right after. */
-	if (fc->busy == 0) {
+	if (fc->st->busy == 0) {
 		if (fc->mem != NULL)
 			munmap(fc->mem, fc->mem_len);
 		free(fc->chunks);

@@ -43,6 +43,7 @@
 #include "http/pg_file.h"
 
 struct pg_fcache;
+struct pg_fcache_stats;
 
 /* files = { ... } */
 struct pg_fcache_conf {
@@ -80,9 +81,11 @@ struct pg_fcache_open {
 };
 
 /*
- * Make the cache of a worker and start its reader thread. NULL with *err.
+ * Make the cache of a worker and start its reader thread; counters into
+ * stats (borrowed; NULL: the cache's own). NULL with *err.
  */
 struct pg_fcache *pg_fcache_create(const struct pg_fcache_conf *conf,
+				   struct pg_fcache_stats *stats,
 				   const char **err);
 
 /* Stop the thread and release what no mbuf still references. */
@@ -125,13 +128,36 @@ void pg_fcache_cancel(struct pg_fcache_waiter *w);
 /* Completed jobs: wake their waiters. Nonzero while jobs are running. */
 unsigned pg_fcache_poll(struct pg_fcache *fc);
 
-/* Counters for tests and status. */
-struct pg_fcache_stats {
-	uint64_t hits, misses, reads, read_bytes, read_errors, opens;
-	uint64_t open_hits;
-	uint64_t waits_mem, waits_mbuf;
-	unsigned chunks, busy;
+/* Counters of a worker's cache (perigee status: "files"); the last two
+ * are gauges. */
+#define PG_FCACHE_COUNTERS(X)                                                \
+	X(opens,        "opens asked of the reader thread")               \
+	X(open_hits,    "opens answered from the open files remembered")  \
+	X(hits,         "sends from a chunk already read")               \
+	X(misses,       "chunks read from disk")                         \
+	X(read_bytes,   "bytes read from disk")                          \
+	X(read_errors,  "reads failed: file changed, truncated, I/O")    \
+	X(waits_mem,    "sends that waited for a chunk to be free")      \
+	X(waits_mbuf,   "sends that waited for mbufs")                   \
+	X(chunks,       "chunks of the cache")                           \
+	X(busy,         "chunks referenced by packets or being read")
+
+enum pg_fcache_counter {
+#define PG_FCACHE_COUNTER_ENUM(name, text) PG_FCACHE_C_##name,
+	PG_FCACHE_COUNTERS(PG_FCACHE_COUNTER_ENUM)
+#undef PG_FCACHE_COUNTER_ENUM
+	PG_FCACHE_C_MAX
 };
+
+struct pg_fcache_stats {
+#define PG_FCACHE_COUNTER_FIELD(name, text) uint64_t name;
+	PG_FCACHE_COUNTERS(PG_FCACHE_COUNTER_FIELD)
+#undef PG_FCACHE_COUNTER_FIELD
+} __rte_cache_aligned;
+
+extern const char *const pg_fcache_counter_names[PG_FCACHE_C_MAX];
+
+/* A copy of the counters. */
 void pg_fcache_stats(const struct pg_fcache *fc, struct pg_fcache_stats *s);
 
 #endif

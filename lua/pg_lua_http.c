@@ -411,7 +411,7 @@ pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
 	lh->log = log;
 	lh->nif = nif;
 	lh->write_hiwat_h1 = cfg->tcp.snd_hiwat;
-	lh->files = pg_fcache_create(&cfg->files, err);
+	lh->files = pg_fcache_create(&cfg->files, &stats->files, err);
 	if (lh->files == NULL)
 		return PG_ERROR;
 	lh->srv = pg_http_server_create(nif, &cfg->http, &cfg->http2,

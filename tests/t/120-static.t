@@ -216,6 +216,13 @@ ok($g->{code} == 200 && length($g->{body}) == 1000, 'the next download: 1000 byt
 $g = get($s, '/files/small.bin', '-k', '--http2');
 is($g->{code}, 200, 'and the server serves on');
 
+my $st = $lab->status;
+ok(total($st, 'files.misses') > 0 && total($st, 'files.hits') > 0,
+   'status counts the file cache: chunks read, chunks reused');
+ok(total($st, 'files.open_hits') > 0, 'and opens answered without the reader');
+ok(total($st, 'files.read_errors') >= 1, 'and the read that found the file truncated');
+ok(wait_for(sub { total($lab->status, 'files.busy') == 0 }, 10),
+   'every chunk is released once the downloads are over');
 unlike($lab->log, qr/\b(?:error|panic|SIGBUS|signal)\b/i, 'no error in the log')
 	or $lab->diag_log;
 $lab->stop;

@@ -101,6 +101,8 @@ like($j->{out}, qr/1000 done, 1000 succeeded/,
      'h2c: 100 connections x 10 streams of 1 MiB all succeed') or diag($j->{out});
 diag($_) for grep { /finished in/ } split /\n/, $j->{out};
 
+ok(wait_for(sub { total($lab->status, 'files.busy') == 0 }, 20),
+   'every chunk is released once the downloads are over');
 unlike($lab->log, qr/\[error\]|exited on signal/, 'no error or crash in the log') or $lab->diag_log;
 $lab->stop;
 done_testing;
