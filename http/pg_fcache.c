@@ -7,6 +7,7 @@
  *   pg_fcache_poll -> pg_fcache_open_done / pg_fcache_read_done -> waiters
  *   last mbuf of a chunk freed -> pg_fcache_ext_free -> chunk idle (LRU)
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -152,6 +153,95 @@ pg_fcache_try(struct pg_fcache_openjob *j, int rootfd, const char *rel,
 	return 0;
 }
 
+/* Append an entry of the directory d to j's listing; 0 when it is full. */
+static int
+pg_fcache_list_add(struct pg_fcache_openjob *j, DIR *d, const char *name,
+		   size_t *cap)
+{
+	struct pg_fcache_open *o = &j->o;
+	struct stat st;
+	char rec[320];
+
+	if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return 1;
+	char kind = S_ISDIR(st.st_mode) ? 'd' : S_ISREG(st.st_mode) ? 'f'
+		    : S_ISLNK(st.st_mode) ? 'l' : 0;
+	if (kind == 0)
+		return 1;
+	int n = snprintf(rec, sizeof(rec), "%c%llu %lld %s", kind,
+			 (unsigned long long)st.st_size,
+			 (long long)st.st_mtim.tv_sec, name);
+	if (n < 0 || (size_t)n >= sizeof(rec))
+		return 1;
+	if (o->listing_len + (size_t)n + 1 > PG_FCACHE_LIST_MAX) {
+		o->listing_truncated = 1;
+		return 0;
+	}
+	if (o->listing_len + (size_t)n + 1 > *cap) {
+		size_t c = *cap * 2;
+		char *b = realloc(o->listing, c);
+		if (b == NULL)
+			return 0;
+		o->listing = b;
+		*cap = c;
+	}
+	memcpy(o->listing + o->listing_len, rec, (size_t)n + 1);
+	o->listing_len += (uint32_t)n + 1;
+	return 1;
+}
+
+/* What the directory dirfd (consumed) holds, into j's listing. */
+static void
+pg_fcache_list(struct pg_fcache_openjob *j, int dirfd)
+{
+	size_t cap = 4096;
+	DIR *d = fdopendir(dirfd);
+	struct dirent *e;
+
+	if (d == NULL) {
+		close(dirfd);
+		return;
+	}
+	if ((j->o.listing = malloc(cap)) != NULL)
+		while ((e = readdir(d)) != NULL) {
+			const char *name = e->d_name;
+			if (name[0] == '.' && (!(j->flags & PG_FILE_DOTFILES)
+					       || strcmp(name, ".") == 0
+					       || strcmp(name, "..") == 0))
+				continue;
+			if (!pg_fcache_list_add(j, d, name, &cap))
+				break;
+		}
+	closedir(d);
+}
+
+/* rel is the directory dirfd (consumed): its index, else its listing. */
+static void
+pg_fcache_open_dir(struct pg_fcache_openjob *j, int rootfd, int dirfd)
+{
+	struct pg_fcache_open *o = &j->o;
+	size_t n = strlen(o->rel);
+
+	o->is_dir = 1;
+	j->job.err = EISDIR;
+	if (j->index[0] != '\0'
+	    && n + strlen(j->index) + 2 < sizeof(o->rel)) {
+		snprintf(o->rel + n, sizeof(o->rel) - n, "%s%s",
+			 n > 0 ? "/" : "", j->index);
+		j->job.err = pg_fcache_try(j, rootfd, o->rel, "");
+		if (j->job.err == 0) {
+			close(dirfd);
+			return;
+		}
+		j->job.err = EISDIR;
+		o->rel[n] = '\0';
+	}
+	if (j->flags & PG_FILE_LISTING)
+		pg_fcache_list(j, dirfd);
+	else
+		close(dirfd);
+}
+
 static void
 pg_fcache_do_open(struct pg_fcache_openjob *j)
 {
@@ -165,17 +255,9 @@ pg_fcache_do_open(struct pg_fcache_openjob *j)
 	}
 	j->job.err = pg_fcache_try(j, rootfd, o->rel, "");
 	if (j->job.err == 0 && S_ISDIR(j->st.st_mode)) {
-		o->is_dir = 1;
-		close(j->fd);
+		int dirfd = j->fd;
 		j->fd = -1;
-		j->job.err = EISDIR;
-		if (j->index[0] != '\0'
-		    && strlen(o->rel) + strlen(j->index) + 2 < sizeof(o->rel)) {
-			size_t n = strlen(o->rel);
-			snprintf(o->rel + n, sizeof(o->rel) - n, "%s%s",
-				 n > 0 ? "/" : "", j->index);
-			j->job.err = pg_fcache_try(j, rootfd, o->rel, "");
-		}
+		pg_fcache_open_dir(j, rootfd, dirfd);
 	}
 	if (j->job.err == 0 && !S_ISREG(j->st.st_mode)) {
 		close(j->fd);
@@ -496,6 +578,7 @@ pg_fcache_open_release(struct pg_fcache *fc, struct pg_fcache_open *o)
 		j->w = NULL;                 /* freed when it arrives */
 		return;
 	}
+	free(o->listing);
 	free(j);
 }
 
@@ -528,6 +611,7 @@ pg_fcache_open_done(struct pg_fcache *fc, struct pg_fcache_openjob *j)
 		pg_fcache_remember(fc, j);
 	if (j->w == NULL) {              /* released meanwhile */
 		pg_fcache_file_put(fc, o->file);
+		free(o->listing);
 		free(j);
 		return;
 	}

@@ -78,7 +78,16 @@ struct pg_fcache_open {
 	enum pg_file_coding coding;  /* the sibling chosen */
 	struct pg_fcache_file *file; /* the caller's reference */
 	char rel[PG_FILE_PATH_MAX];  /* what was opened (index appended) */
+	/* PG_FILE_LISTING, a directory without index (err EISDIR): one
+	 * record per entry but dot files (unless PG_FILE_DOTFILES), each
+	 * "<d|f|l><size> <mtime> <name>" and a NUL, unsorted; truncated at
+	 * PG_FCACHE_LIST_MAX bytes. Freed with the open. */
+	char *listing;
+	uint32_t listing_len;
+	uint8_t listing_truncated;
 };
+
+#define PG_FCACHE_LIST_MAX (1u << 20)
 
 /*
  * Make the cache of a worker and start its reader thread; counters into
@@ -94,7 +103,8 @@ void pg_fcache_destroy(struct pg_fcache *fc);
 /*
  * Open root/rel (rel from pg_file_path; PG_FILE_* flags), trying first the
  * siblings of the codings in the PG_FILE_CODING_BIT set codings, and
- * rel/index when rel is a directory (index "" : none). w is called when
+ * rel/index when rel is a directory (index "" : none; then its listing
+ * with PG_FILE_LISTING). w is called when
  * the result is in the returned object, unless it is done at once (an
  * open remembered: see pg_fcache.c, "open files"). NULL when the reader
  * is saturated (try later).

@@ -26,6 +26,7 @@
 /* pg_file_path / pg_file_open flags */
 #define PG_FILE_DOTFILES 0x1u        /* serve names that begin with "." */
 #define PG_FILE_SYMLINKS 0x2u        /* follow symlinks out of the root */
+#define PG_FILE_LISTING  0x4u        /* list a directory without index */
 
 /* Precompressed siblings, in order of preference. */
 enum pg_file_coding {

@@ -47,6 +47,9 @@ struct pg_lua_file_info {
 	char etag[48];
 	char last_modified[30];
 	char content_range[64];
+	const char *listing;         /* PG_FILE_LISTING: see pg_fcache_open */
+	uint32_t listing_len;
+	int listing_truncated;
 };
 
 /* pg_lua_ffi_file_open flags, beyond PG_FILE_* */
@@ -149,6 +152,9 @@ pg_lua_ffi_file_info(struct pg_lua_file *f, struct pg_lua_file_info *out)
 	}
 	if (o->err != 0) {
 		out->status = pg_lua_file_error(o->err);
+		out->listing = o->listing;
+		out->listing_len = o->listing_len;
+		out->listing_truncated = o->listing_truncated;
 		return;
 	}
 	f->file = o->file;

@@ -38,6 +38,9 @@ struct pg_lua_file_info {
   char etag[48];
   char last_modified[30];
   char content_range[64];
+  const char *listing;
+  uint32_t listing_len;
+  int listing_truncated;
 };
 struct pg_lua_file *pg_lua_ffi_file_open(struct pg_lua_req *r,
                                          const char *root, const char *path,
@@ -163,7 +166,8 @@ end
 
 -- Files (res:sendfile): opened and read by the worker's file cache, the
 -- body sent as mbufs over the cached pages (lua/pg_lua_file.c).
-local FILE_FLAGS = { dotfiles = 0x1, symlinks = 0x2, precompressed = 0x100 }
+local FILE_FLAGS = { dotfiles = 0x1, symlinks = 0x2, listing = 0x4,
+                     precompressed = 0x100 }
 local statusp = ffi.new("int[1]")
 local info = ffi.new("struct pg_lua_file_info")
 
@@ -173,7 +177,9 @@ local function file_close(f)
 end
 
 -- file_open(root, path, opts) -> f, info | nil, { status = 4xx/5xx }.
--- opts: dotfiles, symlinks, precompressed (flags), index (a file name).
+-- opts: dotfiles, symlinks, listing, precompressed (flags), index (a file
+-- name). A directory without index, with opts.listing: nil, { is_dir,
+-- listing (records "<d|f|l><size> <mtime> <name>\0"), listing_truncated }.
 function T:file_open(root, path, opts)
   local flags = 0
   for k, bit in pairs(FILE_FLAGS) do
@@ -190,6 +196,10 @@ function T:file_open(root, path, opts)
     len = tonumber(info.len), size = tonumber(info.size),
   }
   if info.status >= 400 and info.status ~= 412 and info.status ~= 416 then
+    if info.listing ~= nil then
+      t.listing = ffi.string(info.listing, info.listing_len)
+      t.listing_truncated = info.listing_truncated ~= 0
+    end
     file_close(f)
     return nil, t
   end

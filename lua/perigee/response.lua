@@ -8,6 +8,7 @@
 local cjson = require("cjson")
 local headers = require("perigee.headers")
 local errors = require("perigee.errors")
+local listing = require("perigee.listing")
 
 local M = {}
 local Res = {}
@@ -216,10 +217,11 @@ end
 -- no dot files, no symlink out of it); without, path is absolute and
 -- trusted. Answers conditional requests (304, 412), a single Range (206,
 -- 416) and HEAD; a directory is redirected to its "/" form and served by
--- its index. Raises 403/404 as HTTP errors. opts: root, index
--- ("index.html"; false: none), dotfiles, symlinks, precompressed (serve
--- path.br / path.gz when Accept-Encoding allows), types ({ ext = type }),
--- cache_control. Body filters do not see file bodies.
+-- its index, or with opts.listing an HTML page of what it holds. Raises
+-- 403/404 as HTTP errors. opts: root, index ("index.html"; false: none),
+-- listing, dotfiles, symlinks, precompressed (serve path.br / path.gz when
+-- Accept-Encoding allows), types ({ ext = type }), cache_control. Body
+-- filters do not see file bodies.
 function Res:sendfile(path, opts)
   check_open(self, "sendfile")
   if self.sent then error("res:sendfile(): the headers were already sent", 2) end
@@ -233,7 +235,7 @@ function Res:sendfile(path, opts)
     error("res:sendfile(): this transport cannot send files", 2)
   end
   local o = { dotfiles = opts.dotfiles, symlinks = opts.symlinks,
-              precompressed = opts.precompressed,
+              precompressed = opts.precompressed, listing = opts.listing,
               index = opts.index == nil and "index.html" or opts.index or "" }
   local root = opts.root
   if not root then
@@ -251,6 +253,13 @@ function Res:sendfile(path, opts)
   end
   if not f then
     if info.status == 499 then error(errors.CLOSED, 0) end
+    if info.listing then
+      local page = listing.render(req and req.path or "/",
+                                  listing.parse(info.listing),
+                                  info.listing_truncated)
+      if opts.cache_control then self:set("Cache-Control", opts.cache_control) end
+      return self:set("Content-Type", "text/html; charset=utf-8"):send(page)
+    end
     errors.raise(info.is_dir and 403 or info.status, nil, 2)
   end
   self:status(info.status)

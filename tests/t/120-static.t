@@ -49,6 +49,7 @@ my %file = (
 	'text.txt' => ("compress me please " x 5000),
 );
 spew("$www/$_", $file{$_}) for keys %file;
+spew("$www/bare/a&b <c>.txt", "odd name\n");
 run_cmd('gzip', '-k', '-9', "$www/text.txt");
 spew("$dir/outside.txt", "outside the root\n");
 symlink("$dir/outside.txt", "$www/link-out") or die;
@@ -65,6 +66,7 @@ end)
 app:static("/files", "$www", { precompressed = true, cache_control = "max-age=60",
                                types = { bin = "application/x-test" } })
 app:static("/private", "$www")
+app:static("/list", "$www", { listing = true })
 app:get("/one", function(req, res) return res:sendfile("$www/page.html") end)
 app:get("/stream", function(req, res)           -- res:write, same high-water logic
   local chunk = string.rep("0123456789abcdef", 4096)
@@ -165,6 +167,15 @@ $g = get($h, '/files/sub/');
 ok($g->{code} == 200 && $g->{body} eq $file{'sub/index.html'}
    && $g->{headers}{'content-type'} =~ m{^text/html}, 'and serves its index');
 is(get($h, '/files/bare/')->{code}, 403, 'no index, no listing: 403');
+$g = get($h, '/list/');
+ok($g->{code} == 200 && $g->{headers}{'content-type'} =~ m{^text/html}
+   && $g->{body} =~ m{<a href="sub/">sub/</a>} && $g->{body} =~ m{>small\.bin<}
+   && $g->{body} !~ /secret/, 'listing = true: a page of the directory, dot files left out');
+$g = get($h, '/list/bare/');
+ok($g->{body} =~ m{<a href="a%26b%20%3Cc%3E\.txt">a&amp;b &lt;c&gt;\.txt</a>},
+   'names escaped in the page and in the links') or diag($g->{body});
+is(get($h, '/list/bare/a%26b%20%3Cc%3E.txt')->{body}, "odd name\n", 'and the link works');
+is(get($h, '/list/sub/')->{body}, $file{'sub/index.html'}, 'an index still wins');
 is(get($h, '/one')->{body}, $file{'page.html'}, 'res:sendfile from a handler');
 is(get($h, '/files/link-in')->{body}, $file{'page.html'}, 'a symlink inside the root');
 

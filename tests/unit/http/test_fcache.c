@@ -259,6 +259,20 @@ test_open_variants(void **state)
 		assert_null(o->file);
 		pg_fcache_open_release(fc, o);
 	}
+	/* a directory without index, listed: dot files left out */
+	struct waiter lw = { .w.fn = woken };
+	put("sub/.hidden", "x", 1);
+	o = pg_fcache_open(fc, root, "sub", PG_FILE_LISTING, 0, "nope.html",
+			   &lw.w);
+	poll_until(fc, &lw);
+	assert_int_equal(o->err, EISDIR);
+	assert_true(o->is_dir);
+	assert_string_equal(o->rel, "sub");
+	assert_non_null(o->listing);
+	assert_int_equal(o->listing_len, strlen(o->listing) + 1);
+	assert_true(strncmp(o->listing, "f3 ", 3) == 0);
+	assert_non_null(strstr(o->listing, " index.html"));
+	pg_fcache_open_release(fc, o);
 	/* released before it is done: closed on arrival */
 	struct waiter w = { .w.fn = woken };
 	o = pg_fcache_open(fc, root, "page.txt", 0, 0, "", &w.w);
