@@ -385,8 +385,8 @@ static int
 pg_conf_process(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 {
 	static const char *const known[] = { "restart_delay_ms",
-		"restart_delay_max_ms", "stop_timeout_ms", "idle_sleep_max_us",
-		NULL };
+		"restart_delay_max_ms", "stop_timeout_ms", "drain_ms",
+		"idle_sleep_max_us", NULL };
 	int s;
 	if (pg_conf_enter(c, t, "process", known, &s) != PG_OK)
 		return PG_ERROR;
@@ -398,6 +398,15 @@ pg_conf_process(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	if (rc == PG_OK)
 		rc = pg_conf_uint(c, s, "stop_timeout_ms", 100, 600000, 5000,
 				  &cfg->stop_timeout_ms);
+	if (rc == PG_OK)
+		rc = pg_conf_uint(c, s, "drain_ms", 0, 600000, ~0u,
+				  &cfg->drain_ms);
+	if (cfg->drain_ms == ~0u)    /* unset: 3 s, within stop_timeout_ms */
+		cfg->drain_ms = RTE_MIN(3000u, cfg->stop_timeout_ms / 2);
+	else if (rc == PG_OK && cfg->drain_ms >= cfg->stop_timeout_ms)
+		rc = pg_conf_fail(c, "drain_ms", "must be below stop_timeout_ms "
+				  "(%u), which ends a worker still draining",
+				  cfg->stop_timeout_ms);
 	if (rc == PG_OK)
 		rc = pg_conf_uint(c, s, "idle_sleep_max_us", 0, 100000, 1000,
 				  &cfg->idle_sleep_max_us);

@@ -115,6 +115,7 @@ struct pg_config {
 	unsigned restart_delay_ms;
 	unsigned restart_delay_max_ms;
 	unsigned stop_timeout_ms;
+	unsigned drain_ms;           /* at stop: requests in flight finish */
 	unsigned idle_sleep_max_us;
 
 	struct pg_fault_conf fault;

@@ -219,6 +219,53 @@ pg_worker_reload(struct pg_worker *w, uint64_t gen)
 			      (unsigned long)gen);
 }
 
+/* One pass of the loop: receive, timers, the application, send. */
+static void
+pg_worker_pass(struct pg_worker *w, unsigned *empty, unsigned *sleep_us)
+{
+	unsigned busy = pg_netif_poll(&w->nif);
+
+	busy += pg_tcp_stack_poll(w->tcp);
+	busy += pg_lua_http_poll(&w->http);
+	pg_http_log_poll(w->access, w->nif.now_ns);
+	pg_netif_flush(&w->nif);
+	if (busy != 0) {
+		*empty = 0;
+		*sleep_us = 0;
+	} else {
+		pg_worker_idle(w, empty, sleep_us);
+	}
+}
+
+/*
+ * Graceful stop: no new connections; requests in flight finish (HTTP/2
+ * after GOAWAY) and their bytes reach the client, for at most drain_ms.
+ * What is left then is reset by pg_worker_tcp_stop.
+ */
+static void
+pg_worker_drain(struct pg_worker *w)
+{
+	uint64_t start = pg_now_ns();
+	uint64_t end = start + w->shm->cfg.drain_ms * 1000000ull;
+	unsigned empty = 0, sleep_us = 0;
+	uint32_t left;
+
+	if (w->http.srv == NULL)
+		return;
+	pg_lua_http_shutdown(&w->http);
+	while ((left = pg_lua_http_conns(&w->http)
+		       + pg_tcp_stack_unacked(w->tcp)) > 0
+	       && pg_now_ns() < end)
+		pg_worker_pass(w, &empty, &sleep_us);
+	if (left > 0)
+		pg_log_warn(0, "worker %u: %u connections still busy after "
+			    "drain_ms (%u ms): reset", w->id, left,
+			    w->shm->cfg.drain_ms);
+	else
+		pg_log_info("worker %u: drained in %lu ms", w->id,
+			    (unsigned long)((pg_now_ns() - start) / 1000000));
+}
+
 /*
  * The loop. TCP timers run after each receive pass and what they send
  * leaves in the same pass. Returns PG_ERROR when the worker could not
@@ -280,17 +327,7 @@ pg_worker_run(struct pg_worker *w)
 		pg_arp_request(&w->nif, w->nif.addr);   /* gratuitous ARP */
 
 	while (!w->shm->stopping) {
-		unsigned busy = pg_netif_poll(&w->nif);
-		busy += pg_tcp_stack_poll(w->tcp);
-		busy += pg_lua_http_poll(&w->http);
-		pg_http_log_poll(w->access, w->nif.now_ns);
-		pg_netif_flush(&w->nif);
-		if (busy != 0) {
-			empty = 0;
-			sleep_us = 0;
-		} else {
-			pg_worker_idle(w, &empty, &sleep_us);
-		}
+		pg_worker_pass(w, &empty, &sleep_us);
 		if (pg_unlikely(w->shm->generation != gen)) {
 			gen = w->shm->generation;
 			pg_worker_reload(w, gen);
@@ -298,6 +335,7 @@ pg_worker_run(struct pg_worker *w)
 	}
 	if (w->vm != NULL)
 		pg_lua_vm_shutdown(w->vm, "stopping");
+	pg_worker_drain(w);
 	/* TCP first: every stream ends (TLS ones still in their handshake
 	 * too) before the HTTP server frees what they use. */
 	pg_worker_tcp_stop(w);

@@ -87,8 +87,8 @@ struct pg_h1_server {
 	struct pg_h1_conn *free;         /* reusable blocks */
 	uint32_t nconns;
 	uint32_t block_size;
-	pg_h1_h2_fn h2;                  /* takes h2c by prior knowledge */
-	void *h2_arg;
+	uint8_t shutdown;                /* no new connections, no keep-alive */
+	struct pg_h1_h2 h2;              /* HTTP/2 over plain TCP */
 	int64_t date_sec;
 	char date[30];
 };
@@ -132,6 +132,7 @@ static void pg_h1_fail(struct pg_h1_conn *h, unsigned status,
 		       enum pg_http_counter c);
 static void pg_h1_end(struct pg_h1_conn *h, int abort);
 static int pg_h1_pending(const struct pg_h1_conn *h);
+static const struct pg_stream_cbs pg_h1_st_cbs;
 
 void
 pg_h1_conf_default(struct pg_h1_conf *c)
@@ -729,6 +730,99 @@ pg_h1_send_continue(struct pg_h1_conn *h)
 }
 
 /* Headers complete: check what llhttp leaves to us, then on_request. */
+/* --- Upgrade: h2c --------------------------------------------------------- */
+
+#define PG_H1_H2_SETTINGS_MAX 128    /* decoded HTTP2-Settings: 21 settings */
+
+/*
+ * Does m ask for HTTP/2 (RFC 7540 3.2): Connection: Upgrade (the parser's
+ * upgrade flag) and "h2c" among the Upgrade tokens, over plain TCP?
+ */
+static int
+pg_h1_wants_h2c(const struct pg_h1_conn *h, const struct pg_http_msg *m)
+{
+	const struct pg_http_str *up = pg_http_msg_header(m, "upgrade");
+
+	return h->srv->h2.upgrade != NULL && !h->x.st->tls
+	       && (m->flags & PG_HTTP_F_UPGRADE) && up != NULL
+	       && pg_http_list_has(up, "h2c");
+}
+
+/*
+ * The decoded HTTP2-Settings of m into buf, or -1: not exactly one such
+ * field, malformed, or a body (which would have to be read whole before
+ * switching: such requests stay HTTP/1.1).
+ */
+static int32_t
+pg_h1_h2c_settings(const struct pg_http_msg *m, uint8_t *buf, uint32_t cap)
+{
+	int i = pg_http_msg_find(m, "http2-settings", 14, 0, 0);
+
+	if (i < 0 || pg_http_msg_find(m, "http2-settings", 14, i + 1, 0) >= 0
+	    || (m->flags & PG_HTTP_F_CHUNKED) || m->content_length > 0)
+		return -1;
+	return pg_http_base64url_decode(m->fields[i].value.ptr,
+					m->fields[i].value.len, buf, cap);
+}
+
+/* The bytes received after the request head, copied (NULL, 0: none). */
+static void *
+pg_h1_rest(const struct pg_h1_conn *h, uint32_t *len)
+{
+	uint32_t n = 0, off = h->off;
+	char *buf;
+
+	for (const struct rte_mbuf *s = h->seg; s != NULL; s = s->next, off = 0)
+		n += s->data_len - RTE_MIN(off, s->data_len);
+	*len = n;
+	if (n == 0 || (buf = malloc(n)) == NULL)
+		return NULL;
+	n = 0;
+	off = h->off;
+	for (const struct rte_mbuf *s = h->seg; s != NULL; s = s->next, off = 0) {
+		uint32_t k = s->data_len - RTE_MIN(off, s->data_len);
+		memcpy(buf + n, rte_pktmbuf_mtod_offset(s, const char *, off), k);
+		n += k;
+	}
+	return buf;
+}
+
+/*
+ * Hand the connection to HTTP/2 with m as its stream 1. PG_OK: h is dead
+ * (freed when the parse loop leaves it); PG_ERROR: the request goes on
+ * over HTTP/1.1, Upgrade ignored (RFC 9110 7.8 lets a server do that).
+ */
+static int
+pg_h1_upgrade(struct pg_h1_conn *h, struct pg_http_msg *m)
+{
+	const struct pg_h1_h2 *h2 = &h->srv->h2;
+	uint8_t settings[PG_H1_H2_SETTINGS_MAX];
+	struct pg_stream *st = h->x.st;
+	const char *err = NULL;
+	uint32_t len = 0;
+	void *rest = pg_h1_rest(h, &len);
+	int32_t n = pg_h1_h2c_settings(m, settings, sizeof(settings));
+
+	if (n >= 0 && (len == 0 || rest != NULL)) {
+		h->x.st = NULL;
+		st->ctx = NULL;
+		st->cbs = NULL;
+		if (h2->upgrade(h2->arg, st, settings, (uint32_t)n, m, rest,
+				len, &err) == PG_OK) {
+			free(rest);
+			PG_H1_COUNT(h, h2c_upgrade);
+			h->flags |= PG_H1F_DEAD;
+			return PG_OK;
+		}
+		h->x.st = st;
+		st->ctx = h;
+		st->cbs = &pg_h1_st_cbs;
+	}
+	free(rest);
+	PG_H1_COUNT(h, h2c_upgrade_refused);
+	return PG_ERROR;
+}
+
 static void
 pg_h1_headers(struct pg_h1_conn *h)
 {
@@ -772,6 +866,8 @@ pg_h1_headers(struct pg_h1_conn *h)
 	    && pg_http_str_eq_nocase(v->ptr, v->len, "100-continue", 12)
 	    && ((m->flags & PG_HTTP_F_CHUNKED) || m->content_length > 0))
 		m->flags |= PG_HTTP_F_EXPECT_CONTINUE;
+	if (pg_h1_wants_h2c(h, m) && pg_h1_upgrade(h, m) == PG_OK)
+		return;
 	if (m->flags & PG_HTTP_F_UPGRADE)
 		h->flags |= PG_H1F_UPGRADE;   /* not switched: close after */
 	if ((m->flags & PG_HTTP_F_CONTENT_LENGTH)
@@ -827,7 +923,11 @@ pg_h1_next(struct pg_h1_conn *h)
 	h->body_max = h->srv->conf.max_body;
 	h->resp_clen = h->resp_sent = 0;
 	h->start_ns = h->resp_bytes = 0;
-	pg_h1_arm(h, PG_H1_T_KEEPALIVE, h->srv->conf.keepalive_timeout_ms);
+	if (h->srv->shutdown)
+		pg_h1_linger(h);     /* stopping: no next request */
+	else
+		pg_h1_arm(h, PG_H1_T_KEEPALIVE,
+			  h->srv->conf.keepalive_timeout_ms);
 }
 
 /* --- parse loop ---------------------------------------------------------- */
@@ -992,13 +1092,11 @@ pg_h1_is_preface(const struct rte_mbuf *m)
 	return p != NULL && memcmp(p, preface, sizeof(buf)) == 0;
 }
 
-/* The first bytes are the HTTP/2 preface: the stream goes to HTTP/2. */
-static int
-pg_h1_hand_over(struct pg_h1_conn *h, struct rte_mbuf *m)
+/* HTTP/2 takes st over: h lets go of it. */
+static struct pg_stream *
+pg_h1_release(struct pg_h1_conn *h)
 {
 	struct pg_stream *st = h->x.st;
-	pg_h1_h2_fn fn = h->srv->h2;
-	void *arg = h->srv->h2_arg;
 
 	h->x.st = NULL;
 	st->ctx = NULL;
@@ -1006,7 +1104,17 @@ pg_h1_hand_over(struct pg_h1_conn *h, struct rte_mbuf *m)
 	pg_h1_enter(h);
 	h->flags |= PG_H1F_DEAD;
 	pg_h1_leave(h);
-	return fn(arg, st, m);
+	return st;
+}
+
+/* The first bytes are the HTTP/2 preface: the stream goes to HTTP/2. */
+static int
+pg_h1_hand_over(struct pg_h1_conn *h, struct rte_mbuf *m)
+{
+	const struct pg_h1_h2 *h2 = &h->srv->h2;
+
+	PG_H1_COUNT(h, h2c_preface);
+	return h2->preface(h2->arg, pg_h1_release(h), m);
 }
 
 static int
@@ -1019,7 +1127,7 @@ pg_h1_st_data(struct pg_stream *st, struct rte_mbuf *m)
 		return PG_OK;
 	}
 	if (pg_unlikely(h->x.nth == 0 && h->state == PG_H1_IDLE
-			&& h->cur == NULL && h->srv->h2 != NULL)
+			&& h->cur == NULL && h->srv->h2.preface != NULL)
 	    && pg_h1_is_preface(m))
 		return pg_h1_hand_over(h, m);
 	if (h->state == PG_H1_LINGER) {
@@ -1128,7 +1236,7 @@ pg_h1_attach(struct pg_h1_server *s, struct pg_stream *st)
 {
 	struct pg_h1_conn *h;
 
-	if (s->nconns >= s->conf.max_conns
+	if (s->shutdown || s->nconns >= s->conf.max_conns
 	    || (h = pg_h1_conn_alloc(s)) == NULL) {
 		s->stats->conn_limit++;
 		return PG_ERROR;
@@ -1227,10 +1335,26 @@ pg_h1_listen(struct pg_h1_server *s, struct pg_tcp_stack *stack,
 }
 
 void
-pg_h1_set_h2(struct pg_h1_server *s, pg_h1_h2_fn fn, void *arg)
+pg_h1_set_h2(struct pg_h1_server *s, const struct pg_h1_h2 *h2)
 {
-	s->h2 = fn;
-	s->h2_arg = arg;
+	s->h2 = *h2;
+}
+
+void
+pg_h1_server_shutdown(struct pg_h1_server *s)
+{
+	struct pg_h1_conn *h, *next;
+
+	s->shutdown = 1;
+	for (h = s->conns; h != NULL; h = next) {
+		next = h->next;
+		if (h->state == PG_H1_IDLE && h->cur == NULL
+		    && !(h->flags & PG_H1F_APP))
+			pg_h1_end(h, 0);
+		else
+			h->flags |= PG_H1F_CLOSE;   /* (after a keep-alive
+						       head: closes anyway) */
+	}
 }
 
 unsigned
@@ -1380,8 +1504,9 @@ pg_h1_respond(struct pg_http_xchg *x, const struct pg_http_msg *resp,
 		h->flags |= PG_H1F_CLOSE;
 	/* The last request a connection may carry says so in its answer
 	 * (closing after a keep-alive answer reads as an error to clients). */
-	if (h->srv->conf.max_requests != 0
-	    && h->x.nth + 1 >= h->srv->conf.max_requests)
+	if ((h->srv->conf.max_requests != 0
+	     && h->x.nth + 1 >= h->srv->conf.max_requests)
+	    || h->srv->shutdown)
 		h->flags |= PG_H1F_CLOSE;
 	/* The client may still hold back a body we never asked for. */
 	if ((req->flags & PG_HTTP_F_EXPECT_CONTINUE)

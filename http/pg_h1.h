@@ -74,17 +74,38 @@ struct pg_h1_server *pg_h1_server_create(struct pg_netif *nif,
 int pg_h1_attach(struct pg_h1_server *s, struct pg_stream *st);
 
 /*
- * A connection whose first bytes are the HTTP/2 connection preface (h2c
- * by prior knowledge) is handed to fn: HTTP/1.1 lets go of st, and fn
- * takes it with those first bytes m, returning what on_data returns.
+ * The two ways a plain connection goes over to HTTP/2 (TLS ones choose by
+ * ALPN before HTTP/1.1 sees them). HTTP/1.1 lets go of st before calling
+ * either.
+ *   preface  the first bytes m are the HTTP/2 connection preface (h2c by
+ *            prior knowledge): take st with m, return what on_data
+ *            returns.
+ *   upgrade  a request without a body asked "Upgrade: h2c" with one
+ *            HTTP2-Settings field (RFC 7540 3.2): settings is its decoded
+ *            payload, initial the bytes received after the request; the
+ *            contract of pg_h2_attach_upgrade. On PG_ERROR st comes back
+ *            and the request is answered over HTTP/1.1.
  */
-typedef int (*pg_h1_h2_fn)(void *arg, struct pg_stream *st,
-			   struct rte_mbuf *m);
-void pg_h1_set_h2(struct pg_h1_server *s, pg_h1_h2_fn fn, void *arg);
+struct pg_h1_h2 {
+	int (*preface)(void *arg, struct pg_stream *st, struct rte_mbuf *m);
+	int (*upgrade)(void *arg, struct pg_stream *st,
+		       const uint8_t *settings, uint32_t settings_len,
+		       struct pg_http_msg *req, const void *initial,
+		       uint32_t len, const char **err);
+	void *arg;
+};
+void pg_h1_set_h2(struct pg_h1_server *s, const struct pg_h1_h2 *h2);
 
 /* Listen on port of stack, plain TCP. PG_OK or PG_ERROR with *err. */
 int pg_h1_listen(struct pg_h1_server *s, struct pg_tcp_stack *stack,
 		 uint16_t port, const char **err);
+
+/*
+ * Graceful stop: refuse new connections, close the idle ones; a request
+ * in progress is answered with "Connection: close", then its connection
+ * closes.
+ */
+void pg_h1_server_shutdown(struct pg_h1_server *s);
 
 /* Run the timers due at nif->now_ns; returns how many fired. */
 unsigned pg_h1_server_poll(struct pg_h1_server *s);

@@ -118,6 +118,10 @@ struct pg_h2_conn {
 	uint8_t timer_kind;
 	uint32_t nstreams, nth;
 	struct pg_h2_bucket flood[PG_H2_FL_MAX];
+	/* pg_h2_scan: the frame header being read, the bytes to pass */
+	uint8_t scan_hd[13];
+	uint8_t scan_len;
+	uint32_t scan_skip;
 };
 
 struct pg_h2_stream {
@@ -134,7 +138,8 @@ struct pg_h2_stream {
 	uint64_t owed;                   /* body bytes whose window is shut */
 	int64_t resp_clen;               /* -1: unknown */
 	uint64_t resp_sent;
-	uint64_t start_ns, resp_bytes;
+	uint64_t start_ns;
+	uint32_t resp_head;              /* its fields' bytes, for on_log */
 	nghttp2_nv *trailers;            /* response trailers, in the arena */
 	uint16_t ntrailers;
 	struct pg_http_msg req;
@@ -627,10 +632,74 @@ pg_h2_notify(struct pg_h2_conn *c)
 /* --- input --------------------------------------------------------------- */
 
 /* Feed n bytes at p to nghttp2 and write out its answers. */
+/* A frame header (and a WINDOW_UPDATE's increment) read whole. */
+static int
+pg_h2_scan_frame(struct pg_h2_conn *c, uint32_t len)
+{
+	const uint8_t *h = c->scan_hd;
+
+	if (h[3] == NGHTTP2_DATA && len == 0
+	    && !(h[4] & NGHTTP2_FLAG_END_STREAM))
+		return pg_h2_flood(c, PG_H2_FL_EMPTY_DATA);
+	if (h[3] == NGHTTP2_WINDOW_UPDATE && len == 4
+	    && ((uint32_t)(h[9] & 0x7f) << 24 | (uint32_t)h[10] << 16
+		| (uint32_t)h[11] << 8 | h[12]) < PG_H2_TINY_WINDOW)
+		return pg_h2_flood(c, PG_H2_FL_WINDOW_UPDATE);
+	return 0;
+}
+
+/*
+ * Every frame header, read here before nghttp2 gets the bytes: the frames
+ * that carry nothing (empty DATA without END_STREAM, WINDOW_UPDATE under
+ * PG_H2_TINY_WINDOW) are limited on any stream, also on those nghttp2
+ * forgot and drops without a callback. 1 when a flood ended c.
+ */
+static int
+pg_h2_scan(struct pg_h2_conn *c, const uint8_t *p, uint32_t n)
+{
+	while (n > 0) {
+		uint32_t want = 9, len, k;
+
+		if (c->scan_skip > 0) {
+			k = RTE_MIN(n, c->scan_skip);
+			c->scan_skip -= k;
+			p += k;
+			n -= k;
+			continue;
+		}
+		len = (uint32_t)c->scan_hd[0] << 16
+		      | (uint32_t)c->scan_hd[1] << 8 | c->scan_hd[2];
+		if (c->scan_len >= 9 && c->scan_hd[3] == NGHTTP2_WINDOW_UPDATE
+		    && len == 4)
+			want = 13;
+		k = RTE_MIN(n, want - c->scan_len);
+		memcpy(c->scan_hd + c->scan_len, p, k);
+		c->scan_len = (uint8_t)(c->scan_len + k);
+		p += k;
+		n -= k;
+		if (c->scan_len < want)
+			break;
+		len = (uint32_t)c->scan_hd[0] << 16
+		      | (uint32_t)c->scan_hd[1] << 8 | c->scan_hd[2];
+		if (want == 9 && c->scan_hd[3] == NGHTTP2_WINDOW_UPDATE
+		    && len == 4)
+			continue;    /* the increment next */
+		if (pg_h2_scan_frame(c, len))
+			return 1;
+		c->scan_skip = len - (want - 9);
+		c->scan_len = 0;
+	}
+	return 0;
+}
+
 static void
 pg_h2_feed(struct pg_h2_conn *c, const uint8_t *p, uint32_t n)
 {
-	ssize_t rv = nghttp2_session_mem_recv(c->ng, p, n);
+	ssize_t rv;
+
+	if (pg_h2_scan(c, p, n))
+		return;
+	rv = nghttp2_session_mem_recv(c->ng, p, n);
 
 	if (rv < 0)
 		pg_h2_fatal(c, (int)rv);
@@ -834,6 +903,29 @@ pg_h2_join_cookies(struct pg_http_msg *m)
 	return PG_OK;
 }
 
+/*
+ * The response of s is queued in full: its access log line. on_log comes
+ * now, while the application still holds x->ctx (http/pg_http_xchg.h),
+ * not when END_STREAM is framed: that may be after the application let
+ * go (an answer given inside nghttp2's callbacks is framed when they
+ * return). bytes: the head's fields before HPACK and the body, without
+ * frame headers.
+ */
+static void
+pg_h2_log(struct pg_h2_stream *s)
+{
+	const struct pg_h2_server *srv = s->c->srv;
+	struct pg_http_xchg_log l = {
+		.start_ns = s->start_ns, .end_ns = srv->nif->now_ns,
+		.bytes = s->resp_head
+			 + ((s->flags & PG_H2S_NOBODY) ? 0 : s->resp_sent),
+		.status = s->status, .method = s->req.method_name,
+		.target = s->req.target };
+
+	if (srv->hd.on_log != NULL)
+		srv->hd.on_log(&s->x, &l);
+}
+
 /* A response of the server's own (no body), for a request it refuses. */
 static void
 pg_h2_refuse(struct pg_h2_stream *s, unsigned status, enum pg_h2_counter ctr)
@@ -853,10 +945,12 @@ pg_h2_refuse(struct pg_h2_stream *s, unsigned status, enum pg_h2_counter ctr)
 	}
 	pg_h2_status_str(code, status);
 	s->status = (uint16_t)status;
+	s->resp_head = (uint32_t)(nv.namelen + nv.valuelen);
 	s->flags |= PG_H2S_RESP_HEAD | PG_H2S_RESP_LAST;
 	nghttp2_submit_response(c->ng, s->id, &nv, 1, NULL);
 	pg_h2_app_drop(s);
 	pg_h2_count_status(c, status);
+	pg_h2_log(s);
 }
 
 /* The request head is complete: fill in what the fields say, hand it on. */
@@ -907,6 +1001,20 @@ pg_h2_request_end(struct pg_h2_stream *s)
 }
 
 /* --- nghttp2 callbacks --------------------------------------------------- */
+
+/*
+ * RFC 9113 6.3: PRIORITY on stream 0 is a connection error. nghttp2,
+ * with RFC 7540 priorities off, skips PRIORITY frames unread: only their
+ * header is seen, here.
+ */
+static int
+pg_h2_on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd,
+		     void *ud)
+{
+	if (hd->type == NGHTTP2_PRIORITY && hd->stream_id == 0)
+		pg_h2_terminate(ud, NGHTTP2_PROTOCOL_ERROR);
+	return 0;
+}
 
 static int
 pg_h2_on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame,
@@ -1001,13 +1109,12 @@ pg_h2_on_invalid_frame(nghttp2_session *ng, const nghttp2_frame *frame,
 {
 	struct pg_h2_conn *c = ud;
 
+	/* (flow-control errors are counted as we send their RST_STREAM or
+	 * GOAWAY: some do not pass here, a connection's would count twice) */
 	switch (lib_error) {
 	case NGHTTP2_ERR_HTTP_HEADER:
 	case NGHTTP2_ERR_HTTP_MESSAGING:
 		PG_H2_COUNT(c, err_malformed);
-		break;
-	case NGHTTP2_ERR_FLOW_CONTROL:
-		PG_H2_COUNT(c, err_flow_control);
 		break;
 	}
 	return 0;
@@ -1072,14 +1179,6 @@ pg_h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
 		if (!(frame->hd.flags & NGHTTP2_FLAG_ACK))
 			pg_h2_flood(c, PG_H2_FL_PING);
 		return 0;
-	case NGHTTP2_WINDOW_UPDATE:
-		/* Large increments are what flow control is for (and overflow
-		 * ends in FLOW_CONTROL_ERROR); tiny ones make us send tiny
-		 * frames: those are counted. */
-		if (frame->window_update.window_size_increment
-		    < PG_H2_TINY_WINDOW)
-			pg_h2_flood(c, PG_H2_FL_WINDOW_UPDATE);
-		return 0;
 	case NGHTTP2_RST_STREAM:
 		PG_H2_COUNT(c, resets_recv);
 		pg_h2_flood(c, PG_H2_FL_RST);
@@ -1096,9 +1195,6 @@ pg_h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
 			pg_h2_refuse(s, 431, PG_H2_C_err_header_list);
 		break;
 	case NGHTTP2_DATA:
-		if (frame->hd.length == 0 && !end
-		    && pg_h2_flood(c, PG_H2_FL_EMPTY_DATA))
-			return 0;
 		if ((s = pg_h2_stream_get(c, frame->hd.stream_id)) == NULL)
 			return 0;
 		if ((s->flags & PG_H2S_BODY_NEW) && (s->flags & PG_H2S_APP)) {
@@ -1115,41 +1211,56 @@ pg_h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame,
 	return 0;
 }
 
-/* The response of s ended (END_STREAM written): count and log it. */
+/* The response of s ended (END_STREAM written): count it. */
 static void
 pg_h2_response_done(struct pg_h2_stream *s)
 {
 	struct pg_h2_conn *c = s->c;
-	struct pg_http_xchg_log l = { .start_ns = s->start_ns,
-				      .end_ns = c->srv->nif->now_ns,
-				      .bytes = s->resp_bytes,
-				      .status = s->status,
-				      .method = s->req.method_name,
-				      .target = s->req.target };
 
 	PG_H2_COUNT(c, responses);
-	if (c->srv->hd.on_log != NULL)
-		c->srv->hd.on_log(&s->x, &l);
 	/* RFC 9113 8.1: the body we will not read is not wanted either. */
 	if (!(s->flags & PG_H2S_REQ_DONE))
 		nghttp2_submit_rst_stream(c->ng, NGHTTP2_FLAG_NONE, s->id,
 					  NGHTTP2_NO_ERROR);
 }
 
-static void
-pg_h2_count_code(struct pg_h2_conn *c, uint32_t code)
+/* Does an error code say the peer broke the rules of the protocol? */
+static int
+pg_h2_violation(uint32_t code)
 {
-	switch (code) {
-	case NGHTTP2_PROTOCOL_ERROR:
+	return code == NGHTTP2_PROTOCOL_ERROR || code == NGHTTP2_STREAM_CLOSED
+	       || code == NGHTTP2_FRAME_SIZE_ERROR;
+}
+
+/* A GOAWAY went out: count why the connection ends. */
+static void
+pg_h2_goaway_sent(struct pg_h2_conn *c, uint32_t code)
+{
+	PG_H2_COUNT(c, goaway_sent);
+	if (pg_h2_violation(code))
 		PG_H2_COUNT(c, err_protocol);
-		break;
-	case NGHTTP2_FLOW_CONTROL_ERROR:
+	else if (code == NGHTTP2_FLOW_CONTROL_ERROR)
 		PG_H2_COUNT(c, err_flow_control);
-		break;
-	case NGHTTP2_COMPRESSION_ERROR:
+	else if (code == NGHTTP2_COMPRESSION_ERROR)
 		PG_H2_COUNT(c, err_compression);
-		break;
-	}
+}
+
+/*
+ * A RST_STREAM went out. One the peer made us send (a malformed request,
+ * a window overrun, a frame on a half-closed stream) costs us a stream
+ * as much as one it sends, and it can provoke them at will (MadeYouReset,
+ * CVE-2025-8671): both take from the RST bucket.
+ */
+static void
+pg_h2_reset_sent(struct pg_h2_conn *c, uint32_t code)
+{
+	PG_H2_COUNT(c, resets_sent);
+	if (code == NGHTTP2_REFUSED_STREAM)
+		PG_H2_COUNT(c, refused_streams);
+	else if (code == NGHTTP2_FLOW_CONTROL_ERROR)
+		PG_H2_COUNT(c, err_flow_control);
+	if (pg_h2_violation(code) || code == NGHTTP2_FLOW_CONTROL_ERROR)
+		pg_h2_flood(c, PG_H2_FL_RST);
 }
 
 static int
@@ -1161,13 +1272,10 @@ pg_h2_on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame,
 
 	switch (frame->hd.type) {
 	case NGHTTP2_RST_STREAM:
-		PG_H2_COUNT(c, resets_sent);
-		if (frame->rst_stream.error_code == NGHTTP2_REFUSED_STREAM)
-			PG_H2_COUNT(c, refused_streams);
+		pg_h2_reset_sent(c, frame->rst_stream.error_code);
 		return 0;
 	case NGHTTP2_GOAWAY:
-		PG_H2_COUNT(c, goaway_sent);
-		pg_h2_count_code(c, frame->goaway.error_code);
+		pg_h2_goaway_sent(c, frame->goaway.error_code);
 		return 0;
 	case NGHTTP2_HEADERS:
 	case NGHTTP2_DATA:
@@ -1177,7 +1285,6 @@ pg_h2_on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame,
 	}
 	if ((s = pg_h2_stream_get(c, frame->hd.stream_id)) == NULL)
 		return 0;
-	s->resp_bytes += PG_H2_FRAME_HD + frame->hd.length;
 	if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
 		pg_h2_response_done(s);
 	return 0;
@@ -1208,6 +1315,8 @@ pg_h2_callbacks(nghttp2_session_callbacks **cbs)
 	if (nghttp2_session_callbacks_new(cbs) != 0)
 		return PG_ERROR;
 	cb = *cbs;
+	nghttp2_session_callbacks_set_on_begin_frame_callback(
+		cb, pg_h2_on_begin_frame);
 	nghttp2_session_callbacks_set_on_begin_headers_callback(
 		cb, pg_h2_on_begin_headers);
 	nghttp2_session_callbacks_set_on_header_callback(cb, pg_h2_on_header);
@@ -1415,6 +1524,10 @@ pg_h2_respond(struct pg_http_xchg *x, const struct pg_http_msg *resp,
 				      "or over the arena");
 	s->status = resp->status;
 	s->resp_clen = (s->flags & PG_H2S_NOBODY) ? -1 : clen;
+	s->resp_head = 0;
+	for (int i = 0; i < n; i++)
+		s->resp_head += (uint32_t)(srv->nva[i].namelen
+					   + srv->nva[i].valuelen);
 	s->flags |= PG_H2S_RESP_HEAD;
 	if ((flags & PG_XCHG_END) && s->ntrailers == 0) {
 		s->flags = (uint16_t)((s->flags | PG_H2S_RESP_LAST)
@@ -1432,6 +1545,8 @@ pg_h2_respond(struct pg_http_xchg *x, const struct pg_http_msg *resp,
 		*err = nghttp2_strerror(rv);
 		return PG_ERROR;
 	}
+	if (flags & PG_XCHG_END)
+		pg_h2_log(s);
 	pg_h2_run(c);
 	return PG_OK;
 }
@@ -1466,9 +1581,11 @@ pg_h2_send(struct pg_http_xchg *x, struct rte_mbuf *m, int last)
 	}
 	if (s->out_len >= c->srv->conf.stream_buffer)
 		s->flags |= PG_H2S_HIGH;
-	if (last)
+	if (last) {
 		s->flags = (uint16_t)((s->flags | PG_H2S_RESP_LAST)
 				      & ~PG_H2S_APP);
+		pg_h2_log(s);
+	}
 	if ((s->flags & PG_H2S_DEFERRED) && (s->out_len > 0 || last)) {
 		s->flags &= ~PG_H2S_DEFERRED;
 		nghttp2_session_resume_data(c->ng, s->id);
@@ -1606,6 +1723,7 @@ pg_h2_conn_new(struct pg_h2_server *s, struct pg_stream *st)
 	pg_timer_init(&c->settings_timer, pg_h2_settings_fire);
 	pg_http_out_init(&c->out, s->nif->pool, s->nif->holder);
 	pg_h2_flood_init(c);
+	c->scan_skip = 24;           /* the client preface */
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->pprev = &c->next;

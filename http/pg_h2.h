@@ -24,11 +24,12 @@
  * pg_stream holds send_buffer bytes, and a stream reports on_writable
  * when its own unframed bytes fall below half of stream_buffer.
  *
- * Limits against known attacks, each counted: rapid reset (RST_STREAM
- * token bucket), CONTINUATION flood, SETTINGS, PING, empty DATA and
- * WINDOW_UPDATE floods (per-second buckets on the worker clock), the
- * header list size (431), the body size (413), concurrent streams
- * (REFUSED_STREAM), SETTINGS acknowledged in time.
+ * Limits against known attacks, each counted: rapid reset and
+ * MadeYouReset (a token bucket of the RST_STREAMs received, and of those
+ * the peer's errors make us send), CONTINUATION flood, SETTINGS, PING,
+ * empty DATA and WINDOW_UPDATE floods (per-second buckets on the worker
+ * clock), the header list size (431), the body size (413), concurrent
+ * streams (REFUSED_STREAM), SETTINGS acknowledged in time.
  */
 #ifndef PG_H2_H
 #define PG_H2_H
@@ -61,7 +62,7 @@ struct pg_h2_conf {
 	uint32_t settings_timeout_ms;    /* our SETTINGS unacknowledged */
 	uint32_t shutdown_timeout_ms;    /* graceful GOAWAY: then reset */
 	/* attack limits; a flood is answered GOAWAY ENHANCE_YOUR_CALM */
-	uint32_t rst_burst, rst_rate;    /* RST_STREAM received: bucket */
+	uint32_t rst_burst, rst_rate;    /* RST_STREAM received or provoked */
 	uint32_t max_continuations;      /* per header block */
 	uint32_t settings_rate;          /* SETTINGS per second */
 	uint32_t ping_rate;              /* PING per second */
@@ -94,7 +95,7 @@ void pg_h2_conf_default(struct pg_h2_conf *conf);
 	X(goaway_sent,        "GOAWAY sent")                                 \
 	X(goaway_recv,        "GOAWAY received")                             \
 	X(err_malformed,      "requests reset: malformed (RFC 9113 8.2)")    \
-	X(err_protocol,       "connections ended: protocol error")           \
+	X(err_protocol,       "connections ended: a protocol violation")     \
 	X(err_flow_control,   "flow-control errors (stream or connection)")  \
 	X(err_compression,    "connections ended: HPACK error")              \
 	X(err_preface,        "connections ended: bad client preface")       \

@@ -176,6 +176,46 @@ pg_http_list_has(const struct pg_http_str *v, const char *token)
 	return 0;
 }
 
+static int
+pg_http_base64url_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '-' ? 62 : c == '_' ? 63 : -1;
+}
+
+int32_t
+pg_http_base64url_decode(const char *src, uint32_t len, uint8_t *out,
+			 uint32_t cap)
+{
+	uint32_t acc = 0, bits = 0, n = 0;
+
+	while (len > 0 && src[len - 1] == '=')
+		len--;
+	if (len % 4 == 1)
+		return -1;           /* 6 bits cannot end a byte */
+	for (uint32_t i = 0; i < len; i++) {
+		int v = pg_http_base64url_value((unsigned char)src[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == cap)
+				return -1;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	if ((acc & ((1u << bits) - 1)) != 0)
+		return -1;           /* non-zero padding bits */
+	return (int32_t)n;
+}
+
 static const struct {
 	const char *name;
 	uint8_t len, method;

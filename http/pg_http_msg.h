@@ -145,6 +145,14 @@ int64_t pg_http_parse_length(const struct pg_http_str *v);
 /* Is c a token character (RFC 9110 5.6.2)? */
 int pg_http_is_tchar(unsigned char c);
 
+/*
+ * Decode base64url (RFC 4648 section 5; padding optional, as
+ * HTTP2-Settings carries it) into out. Returns the decoded length, or -1
+ * when src is malformed or does not fit in cap bytes.
+ */
+int32_t pg_http_base64url_decode(const char *src, uint32_t len,
+				 uint8_t *out, uint32_t cap);
+
 /* --- serializer ---------------------------------------------------------- */
 
 /* An mbuf chain being written. */

@@ -3,7 +3,9 @@
  *
  *   plain accept -> pg_stream_tcp_new -> pg_h1_attach (HTTP/1.1 hands a
  *                   connection that opens with the HTTP/2 preface over
- *                   to pg_http_server_h2c -> pg_h2_attach)
+ *                   to pg_http_server_h2c -> pg_h2_attach, one whose
+ *                   request asks "Upgrade: h2c" to pg_http_server_upgrade
+ *                   -> pg_h2_attach_upgrade)
  *   TLS accept   -> pg_tls_accept -> handshake -> pg_http_server_ready:
  *                   ALPN h2 -> pg_h2_attach, else pg_h1_attach
  */
@@ -50,6 +52,19 @@ pg_http_server_h2c(void *arg, struct pg_stream *st, struct rte_mbuf *m)
 		return PG_OK;
 	}
 	return st->cbs->on_data(st, m);
+}
+
+/* HTTP/1.1 saw "Upgrade: h2c": the request becomes stream 1. */
+static int
+pg_http_server_upgrade(void *arg, struct pg_stream *st,
+		       const uint8_t *settings, uint32_t settings_len,
+		       struct pg_http_msg *req, const void *initial,
+		       uint32_t len, const char **err)
+{
+	struct pg_http_server *s = arg;
+
+	return pg_h2_attach_upgrade(s->h2, st, settings, settings_len, req,
+				    initial, len, err);
 }
 
 static int
@@ -120,7 +135,8 @@ pg_http_server_create(struct pg_netif *nif, const struct pg_h1_conf *h1,
 	s->h2 = pg_h2_server_create(nif, h2, hd, ctx, h2stats, err);
 	if (s->h2 == NULL)
 		goto failed;
-	pg_h1_set_h2(s->h1, pg_http_server_h2c, s);
+	pg_h1_set_h2(s->h1, &(struct pg_h1_h2){ pg_http_server_h2c,
+					      pg_http_server_upgrade, s });
 	return s;
 failed:
 	pg_http_server_destroy(s);
@@ -189,6 +205,12 @@ pg_http_server_conns(const struct pg_http_server *s)
 void
 pg_http_server_shutdown(struct pg_http_server *s)
 {
+	for (unsigned i = 0; i < s->nlisteners; i++) {
+		if (s->listeners[i].tcp != NULL)
+			pg_tcp_unlisten(s->listeners[i].tcp);
+		s->listeners[i].tcp = NULL;
+	}
+	pg_h1_server_shutdown(s->h1);
 	pg_h2_server_shutdown(s->h2);
 }
 

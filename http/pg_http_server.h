@@ -6,7 +6,8 @@
  *
  *   plain port: the first bytes decide: the HTTP/2 connection preface
  *               ("PRI * HTTP/2.0...", h2c by prior knowledge) -> HTTP/2,
- *               anything else -> HTTP/1.1
+ *               anything else -> HTTP/1.1, which hands a request
+ *               asking "Upgrade: h2c" (no body) to HTTP/2 as stream 1
  *   TLS port:   TLS first (net/pg_tls.h), then ALPN: "h2" -> HTTP/2,
  *               "http/1.1" or none -> HTTP/1.1
  *
@@ -62,8 +63,10 @@ uint64_t pg_http_server_next_timer(const struct pg_http_server *s);
 uint32_t pg_http_server_conns(const struct pg_http_server *s);
 
 /*
- * Graceful stop of HTTP/2: GOAWAY on every connection, streams in flight
- * finish (HTTP/1.1 connections end with their current response).
+ * Graceful stop: the listeners close; HTTP/1.1 closes idle connections
+ * and answers requests in progress with "Connection: close"; HTTP/2 sends
+ * GOAWAY with the last stream it took, lets those streams finish, then
+ * closes. pg_http_server_conns falls to 0 as they end.
  */
 void pg_http_server_shutdown(struct pg_http_server *s);
 

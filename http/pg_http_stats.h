@@ -24,6 +24,9 @@
 	X(pipelined,        "requests already received when the previous "   \
 			    "response ended")                                \
 	X(continue_sent,    "100 Continue sent")                             \
+	X(h2c_preface,      "connections handed to HTTP/2: h2c preface")     \
+	X(h2c_upgrade,      "connections handed to HTTP/2: Upgrade: h2c")    \
+	X(h2c_upgrade_refused, "Upgrade: h2c answered over HTTP/1.1 instead") \
 	X(err_syntax,       "400: request rejected by the parser")           \
 	X(err_line_ending,  "400: bare CR or LF, or obsolete line folding")  \
 	X(err_cl_te,        "400: Content-Length with Transfer-Encoding")    \

@@ -41,7 +41,9 @@ struct pg_http_xchg;
 struct pg_http_xchg_log {
 	uint64_t start_ns;           /* first byte of the request (nif clock) */
 	uint64_t end_ns;             /* response queued in full */
-	uint64_t bytes;              /* response bytes queued, head included */
+	/* response bytes queued, head included (HTTP/2: the head's fields
+	 * before HPACK and the body, no frame headers) */
+	uint64_t bytes;
 	uint16_t status;
 	struct pg_http_str method;   /* len 0: not parsed yet */
 	struct pg_http_str target;

@@ -532,6 +532,19 @@ pg_lua_http_poll(struct pg_lua_http *lh)
 }
 
 void
+pg_lua_http_shutdown(struct pg_lua_http *lh)
+{
+	if (lh->srv != NULL)
+		pg_http_server_shutdown(lh->srv);
+}
+
+uint32_t
+pg_lua_http_conns(const struct pg_lua_http *lh)
+{
+	return lh->srv != NULL ? pg_http_server_conns(lh->srv) : 0;
+}
+
+void
 pg_lua_http_stop(struct pg_lua_http *lh)
 {
 	if (lh->srv != NULL)

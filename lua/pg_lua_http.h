@@ -67,6 +67,14 @@ void pg_lua_http_retire(struct pg_lua_http *lh, struct pg_lua_vm *vm);
 /* Connection timers and the VMs' tasks; once per loop pass. */
 unsigned pg_lua_http_poll(struct pg_lua_http *lh);
 
+/*
+ * Graceful stop begins (pg_http_server_shutdown): keep polling while
+ * pg_lua_http_conns says connections are still finishing.
+ */
+void pg_lua_http_shutdown(struct pg_lua_http *lh);
+uint32_t pg_lua_http_conns(const struct pg_lua_http *lh);
+
+/* Reset what is left and free the server. */
 void pg_lua_http_stop(struct pg_lua_http *lh);
 
 #endif

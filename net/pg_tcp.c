@@ -166,6 +166,19 @@ pg_tcp_stack_conns(const struct pg_tcp_stack *s)
 	return s->nconns;
 }
 
+uint32_t
+pg_tcp_stack_unacked(const struct pg_tcp_stack *s)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i <= s->table_mask; i++)
+		for (const struct pg_tcp_conn *c = s->table[i]; c != NULL;
+		     c = c->hnext)
+			n += c->state != PG_TCP_SYN_RCVD
+			     && c->snd_una != c->snd_max;
+	return n;
+}
+
 uint64_t
 pg_tcp_stack_memory(const struct pg_tcp_stack *s)
 {

@@ -174,6 +174,12 @@ struct pg_netif *pg_tcp_stack_netif(const struct pg_tcp_stack *s);
 
 /* Control blocks in use and bytes of memory the stack holds for them. */
 uint32_t pg_tcp_stack_conns(const struct pg_tcp_stack *s);
+
+/*
+ * Connections whose data or FIN the peer has not acknowledged yet: what a
+ * graceful stop waits for before it destroys the stack (walks the table).
+ */
+uint32_t pg_tcp_stack_unacked(const struct pg_tcp_stack *s);
 uint64_t pg_tcp_stack_memory(const struct pg_tcp_stack *s);
 
 /* --- opening ------------------------------------------------------------- */

@@ -1,6 +1,8 @@
 # HTTP/1.1 served by the Lua application on the real server: routing,
 # parameters, JSON, middleware, errors, request bodies, keep-alive and
-# pipelining, strict parsing. (Perigee::HttpTest: one block per request.)
+# pipelining, strict parsing, 100-continue, HEAD and 204. (Perigee::HttpTest:
+# one block per request; the blocks that are not HTTP/1.1 bytes run over
+# HTTP/2 and TLS too, see 106-108.)
 use v5.36;
 use lib 'tests/lib';
 use Perigee::HttpTest;
@@ -173,10 +175,12 @@ return app
 local app = require("perigee").app()
 app:post("/up", function(req, res) return res:send(("%d bytes"):format(#req:body())) end)
 return app
---- raw_request eval
-"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nhello"
+--- request eval
+"POST /up\nhello"
+--- more_headers
+Expect: 100-continue
 --- raw_response_like
-\AHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 .*\r\n\r\n5 bytes\z
+\AHTTP/\S+ 100 [^\r]*\r\n\r\nHTTP/\S+ 200 .*\r\n\r\n5 bytes\z
 
 === TEST 15: a chunked request body reaches the handler whole
 --- app
@@ -223,3 +227,30 @@ return app
 !Transfer-Encoding
 --- raw_response_like
 \r\n\r\n\z
+
+=== TEST 19: HEAD and 204 over any transport: the head of GET, a 204 without Content-Length
+--- app
+local app = require("perigee").app()
+app:get("/hello", function(req, res) return res:send("hello, world\n") end)
+app:delete("/thing", function(req, res) return res:status(204):send() end)
+return app
+--- request eval
+["HEAD /hello", "DELETE /thing"]
+--- error_code eval
+[200, 204]
+--- response_headers eval
+["Content-Length: 13", "!Content-Length"]
+--- response_body eval
+[undef, ""]
+
+=== TEST 20: --- http2 and --- tls: this block goes over HTTP/2 and TLS in any run
+--- http2
+--- tls
+--- app
+local app = require("perigee").app()
+app:get("/v", function(req, res) return res:send(req.http_version) end)
+return app
+--- request
+GET /v
+--- error_code: 200
+--- response_body: 2

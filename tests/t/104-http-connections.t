@@ -196,7 +196,7 @@ return app
 http.timeout_header: 1
 http.requests: 0
 
-=== TEST 11: http.max_conns: a connection over the limit is reset, the ones before it are served
+=== TEST 11: http.max_conns: a connection over the limit is reset (over TLS: closed after the handshake), the ones before it are served
 --- config
 http = { max_conns = 2 },
 --- app
@@ -213,6 +213,7 @@ return app
 --- raw_response_like
 \A\z
 --- connection_end: reset
+--- connection_end tls: closed
 --- status_delta
 http.conn_limit: 1
 http.conns: 2

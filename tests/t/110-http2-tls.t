@@ -57,6 +57,29 @@ like($r->{out}, qr/\A(?=.*"hello":"h2c")(?=.*"version":"2").*\n2\z/s, 'h2c by pr
 	or diag($r->{err});
 $r = curl('--http1.1', "$h/hello/h1");
 like($r->{out}, qr/\A(?=.*"hello":"h1")(?=.*"version":"1\.1").*\n1\.1\z/s, 'HTTP/1.1 on the same port');
+# Upgrade: h2c (RFC 7540 3.2): curl --http2 on http:// asks for it.
+my $st0 = $lab->status;
+$r = curl('--http2', "$h/hello/upgrade");
+like($r->{out}, qr/\A(?=.*"hello":"upgrade")(?=.*"version":"2").*\n2\z/s,
+     'Upgrade: h2c: the request is answered over HTTP/2 as stream 1')
+	or diag($r->{err});
+my @ask = ('-H', 'Connection: Upgrade, HTTP2-Settings', '-H', 'Upgrade: h2c');
+$r = curl('--http1.1', @ask, '-H', 'HTTP2-Settings: AAMAAABkAARAAAAA',
+	  '--data-binary', 'with a body', "$h/echo");
+is($r->{out}, "with a body\n1.1", 'a request with a body stays HTTP/1.1');
+$r = curl('--http1.1', @ask, '-H', 'HTTP2-Settings: not*base64url',
+	  "$h/hello/bad");
+like($r->{out}, qr/"version":"1\.1".*\n1\.1\z/s,
+     'a malformed HTTP2-Settings: answered over HTTP/1.1');
+$r = curl('--http1.1', @ask, "$h/hello/none");
+like($r->{out}, qr/"version":"1\.1".*\n1\.1\z/s,
+     'no HTTP2-Settings: answered over HTTP/1.1');
+my $st1 = $lab->status;
+is(total($st1, 'http.h2c_upgrade') - total($st0, 'http.h2c_upgrade'), 1,
+   'one upgrade counted');
+is(total($st1, 'http.h2c_upgrade_refused')
+   - total($st0, 'http.h2c_upgrade_refused'), 3, 'three refusals counted');
+
 $r = curl('-k', '--http2', "$s/hello/tls");
 like($r->{out}, qr/\A(?=.*"hello":"tls")(?=.*"version":"2").*\n2\z/s, 'h2 over TLS by ALPN')
 	or diag($r->{err});

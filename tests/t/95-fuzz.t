@@ -1,5 +1,6 @@
-# The TCP stack (build/fuzz/fuzz_tcp) and the HTTP/2 server
-# (build/fuzz/fuzz_h2) under libFuzzer (see tests/fuzz/): for each, the
+# The TCP stack (build/fuzz/fuzz_tcp), the HTTP/2 server
+# (build/fuzz/fuzz_h2) and TLS streams with their record path
+# (build/fuzz/fuzz_tls) under libFuzzer (see tests/fuzz/): for each, the
 # seed corpus and every saved crash replay cleanly, then PG_FUZZ_SECONDS
 # (default 60) of fuzzing find no crash, no leaked mbuf or malloc, no
 # sanitizer report. A failing input is copied to build/fuzz/artifacts/;
@@ -17,7 +18,7 @@ my $dir = $ENV{PERIGEE_FUZZ} // 'build/fuzz';
 my $secs = $ENV{PG_FUZZ_SECONDS} // 60;
 my $have = $ENV{PERIGEE_HAVE_LIBFUZZER} // (-x "$dir/fuzz_tcp" ? 'yes' : 'no');
 # target => directories of saved inputs replayed before fuzzing
-my %saved = (tcp => ['tests/fuzz/crashes'], h2 => []);
+my %saved = (tcp => ['tests/fuzz/crashes'], h2 => [], tls => []);
 
 plan(skip_all => 'no clang with libFuzzer: ./configure did not find one; '
      . 'install the Debian package clang (scripts/install-deps does) and '

@@ -25,7 +25,15 @@ package Perigee::HttpTest;
 #   app            the Lua application (written to app.lua)
 #   config         Lua table fields added to the configuration
 #   request        "METHOD /path" on the first line, the body after it;
-#                  sent with curl (HTTP/1.1) from the client namespace
+#                  sent with curl from the client namespace. An eval
+#                  giving an array sends several requests, one after the
+#                  other over one connection (h2c: one connection each,
+#                  curl 7.88 cannot reuse a prior-knowledge connection,
+#                  curl/curl#10634); a section whose eval gives an array
+#                  then holds one value per request (undef: no check),
+#                  any other value holds for every request
+#   request_middle_delay  seconds between the requests (each then has its
+#                  own connection)
 #   raw_request    bytes sent as they are over one TCP connection ("eval":
 #                  a Perl expression; otherwise lines joined with CRLF and
 #                  ending with an empty line), the raw answer read until
@@ -46,11 +54,16 @@ package Perigee::HttpTest;
 #                  each sends held_request and its answer must match the
 #                  regular expression held_response_like
 #   more_headers   "Name: value" lines added to the request
-#   error_code     the expected status (the first one, for raw requests)
+#   error_code     the expected status (the first one of an answer)
 #   response_headers  "Name: value" lines that must be in the response
 #                  ("!Name" for absent)
 #   response_body  the exact body ("chomp" drops the final newline)
-#   response_body_like / raw_response_like  a regular expression
+#   response_body_like  a regular expression
+#   raw_response_like  a regular expression over the answer as it came:
+#                  the raw bytes, or for curl the head as curl wrote it
+#                  (HTTP/2: "HTTP/2 200 ", field names in lower case),
+#                  then the body
+#   response_time  "MIN MAX": seconds each curl request took
 #   error_log / no_error_log  lines that must (not) appear in the log
 #   status_delta   "http.NAME: N" lines (any counter total() reads): how
 #                  much each moves over the request, summed over workers
@@ -60,16 +73,121 @@ package Perigee::HttpTest;
 #   ONLY           run this block alone; SKIP skips it
 # The server restarts when a block's config differs from the previous one;
 # otherwise a new app is loaded with `perigee reload`.
+#
+# Transports. Every server listens on 8080 (HTTP/1.1, and HTTP/2 by prior
+# knowledge) and on 8443 with TLS (a certificate made by scripts/make-cert
+# for the run; ALPN h2 or http/1.1). A block runs over one of four
+# transports:
+#   h1     HTTP/1.1            h2c    HTTP/2 by prior knowledge
+#   h1tls  HTTP/1.1 over TLS   h2tls  HTTP/2 over TLS
+# chosen by the run (run(transport => NAME), else the environment's
+# PERIGEE_TRANSPORT, else h1) and by two sections without a value that
+# add to it: `--- http2` (HTTP/2) and `--- tls`. Sections and
+# skip_transport name transports by these names or by the groups http1,
+# http2 (the version), plain and tls (the carrier):
+#   --- response_body chomp http2   this section replaces the one without
+#                  a transport when the block runs over h2c or h2tls
+#   --- error_code http2: 200       the same, inline
+#   --- skip_transport: http2 HTTP/1.0 has no HTTP/2 form
+#                  the block is skipped over those transports, with the
+#                  words after them as the reason
+# Over HTTP/2 the harness also:
+#   - skips a raw_request block (its bytes are HTTP/1.1);
+#   - reads a status_delta "http.NAME" as "h2.NAME", the HTTP/2 counter of
+#     the same name, and skips the line when there is none;
+#   - checks that the connection-specific fields HTTP/2 forbids
+#     (Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding,
+#     Upgrade: RFC 9113 8.2.2) are absent where response_headers wants
+#     one present;
+#   - fails a request that curl sent with another HTTP version.
+# Over h1tls a raw_request goes through IO::Socket::SSL (the block is
+# skipped when it is not installed).
 use v5.36;
 use Carp qw(croak);
 use JSON::PP ();
 use Test::More;
+use Time::HiRes ();
 use Perigee::Test;
 
-use constant { SERVER => '198.18.0.2', PORT => 8080 };
+use constant { SERVER => '198.18.0.2', PORT => 8080, TLS_PORT => 8443 };
+
+# The files whose blocks are the application suite, which 106-108 run over
+# h2c, h1tls and h2tls.
+use constant APP_SUITE => map { "tests/t/$_" }
+	qw(100-http-lua.t 101-http-shared.t 105-http-lua-api.t);
+
+# --- transports -------------------------------------------------------------
+
+# The four transports: HTTP/2 or not, TLS or not, how curl is told, the
+# version curl must report.
+my %TRANSPORTS = (
+	h1    => { http2 => 0, tls => 0, version => '1.1',
+		   curl => ['--http1.1'] },
+	h2c   => { http2 => 1, tls => 0, version => '2',
+		   curl => ['--http2-prior-knowledge'] },
+	h1tls => { http2 => 0, tls => 1, version => '1.1',
+		   curl => ['-k', '--http1.1'] },
+	h2tls => { http2 => 1, tls => 1, version => '2',
+		   curl => ['-k', '--http2'] },
+);
+
+# The groups of transports: what they have in common.
+my %GROUPS = (http1 => [http2 => 0], http2 => [http2 => 1],
+	      plain => [tls => 0], tls => [tls => 1]);
+
+# The transports a word names: itself, or a group; () when it names none.
+sub transports_named($word) {
+	return $word if $TRANSPORTS{$word};
+	my ($key, $want) = @{ $GROUPS{$word} // return };
+	return sort grep { $TRANSPORTS{$_}{$key} == $want } keys %TRANSPORTS;
+}
+
+# The transport of a block in a run over $run: the run's, with HTTP/2
+# and TLS added when the block asks for them.
+sub block_transport($b, $run) {
+	my $r = $TRANSPORTS{$run} or croak "unknown transport '$run' (one of "
+		. join(', ', sort keys %TRANSPORTS) . ')';
+	my $h2 = $r->{http2} || exists $b->{sections}{http2} ? 1 : 0;
+	my $tls = $r->{tls} || exists $b->{sections}{tls} ? 1 : 0;
+	my ($t) = grep { $TRANSPORTS{$_}{http2} == $h2
+			 && $TRANSPORTS{$_}{tls} == $tls } keys %TRANSPORTS;
+	return $t;
+}
+
+sub _http2($b) { $TRANSPORTS{ $b->{transport} // 'h1' }{http2} }
+sub _tls($b) { $TRANSPORTS{ $b->{transport} // 'h1' }{tls} }
+
+# Why block $b cannot run over its transport; undef when it can.
+sub skip_reason($b) {
+	my $t = $b->{transport} // 'h1';
+	return 'SKIP' if $b->{sections}{SKIP};
+	if (defined(my $s = $b->{sections}{skip_transport})) {
+		my @w = split ' ', $s->{value};
+		my %on;
+		while (@w && (my @t = transports_named($w[0]))) {
+			@on{@t} = ();
+			shift @w;
+		}
+		return "not over $t: @w" if exists $on{$t};
+	}
+	if (_pick($b, 'raw_request')) {
+		return "not over $t: raw_request bytes are HTTP/1.1"
+			if _http2($b);
+		return "not over $t: IO::Socket::SSL is not installed"
+			if _tls($b) && !eval { require IO::Socket::SSL };
+	}
+	return undef;
+}
+
+# --- blocks -----------------------------------------------------------------
+
+# "--- name mods", "--- name mods: inline value" (all of the rest).
+my $SECTION_LINE = qr/^--- (\w+)((?:\s+\w+)*)\s*(?::\s*(.*?))?\s*$/;
 
 # Split the text after __DATA__ into blocks:
-# [{ n, name, sections => { name => { value, mods => [..] } } }, ...]
+# [{ n, name, sections => { name => { value, mods => [..] } },
+#    on => { transport => { name => section } } }, ...]
+# where `on` has the sections qualified with transports.
 sub parse_blocks($text) {
 	my @blocks;
 	my @chunks = split /^=== /m, $text;
@@ -77,26 +195,18 @@ sub parse_blocks($text) {
 	for my $chunk (@chunks) {
 		next unless $chunk =~ s/\A(?:TEST\s+(\d+):\s*)?(.*)\n//;
 		my %b = (n => $1 // scalar(@blocks) + 1, name => $2,
-			 sections => {});
-		my $cur;
+			 sections => {}, on => {});
+		my ($cur, @all);
 		for my $line (split /\n/, $chunk, -1) {
-			my ($name, $inline, $mods);
-			if ($line =~ /^--- (\w+):\s*(.*?)\s*$/) {
-				($name, $inline) = ($1, $2);   # all of it: the value
-			} elsif ($line =~ /^--- (\w+)((?:\s+\w+)*)\s*$/) {
-				($name, $mods) = ($1, $2);
-			}
-			if (defined $name) {
-				$cur = $b{sections}{$name} = {
-					value => $inline // '',
-					mods => [split ' ', $mods // ''],
-					inline => defined $inline };
+			if ($line =~ $SECTION_LINE) {
+				$cur = _add_section(\%b, $1, $2, $3);
+				push @all, $cur;
 				next;
 			}
 			next unless $cur && !$cur->{inline};
 			$cur->{value} .= "$line\n";
 		}
-		for my $s (values %{ $b{sections} }) {
+		for my $s (@all) {
 			next if $s->{inline};
 			$s->{value} =~ s/\n+\z/\n/;     # trailing blank lines
 			chomp $s->{value} if grep { $_ eq 'chomp' } @{ $s->{mods} };
@@ -106,44 +216,131 @@ sub parse_blocks($text) {
 	return @blocks;
 }
 
+# A section of block $b; modifiers naming transports file it under them.
+sub _add_section($b, $name, $words, $inline) {
+	my (@mods, @on);
+	for my $w (split ' ', $words) {
+		my @t = transports_named($w);
+		@t ? push(@on, @t) : push(@mods, $w);
+	}
+	my $s = { value => $inline // '', mods => \@mods,
+		  inline => defined $inline };
+	$b->{on}{$_}{$name} = $s for @on;
+	$b->{sections}{$name} = $s unless @on;
+	return $s;
+}
+
+# The section $name of $b over its transport.
+sub _pick($b, $name) {
+	return $b->{on}{ $b->{transport} // 'h1' }{$name}
+		// $b->{sections}{$name};
+}
+
 sub _section($b, $name) {
-	my $s = $b->{sections}{$name} or return;
+	my $s = _pick($b, $name) or return;
 	return $s->{value} unless grep { $_ eq 'eval' } @{ $s->{mods} };
 	my $v = eval $s->{value};
-	croak "TEST $b->{n}: --- $name eval: $@" if $@;
+	croak "$b->{title}: --- $name eval: $@" if $@;
 	return $v;
 }
 
-# One curl request; returns { status, headers => { lc name => [values] },
-# body }.
-sub _curl($lab, $b) {
-	my ($line, $body) = split /\n/, _section($b, 'request'), 2;
-	my ($method, $path) = $line =~ /^(\S+)\s+(\S+)/
-		or croak "TEST $b->{n}: --- request needs 'METHOD /path'";
+# The value of a section for the i-th request: its element when the
+# section is a list (an eval), else the value.
+sub _nth($b, $name, $i) {
+	my $v = _section($b, $name);
+	return ref $v eq 'ARRAY' ? $v->[$i] : $v;
+}
+
+# --- curl -------------------------------------------------------------------
+
+# The requests of a block: [{ method, path, body }, ...].
+sub _requests($b) {
+	my $r = _section($b, 'request');
+	return map {
+		my ($line, $body) = split /\n/, $_, 2;
+		my ($method, $path) = $line =~ /^(\S+)\s+(\S+)/
+			or croak "$b->{title}: --- request: 'METHOD /path'";
+		+{ method => $method, path => $path, body => $body };
+	} ref $r eq 'ARRAY' ? @$r : ($r);
+}
+
+# curl's options for the i-th request of $b (files DIR/*.i).
+sub _curl_args($lab, $b, $i, $req) {
+	my $t = $TRANSPORTS{ $b->{transport} };
 	my $dir = $lab->dir;
-	my @cmd = ('curl', '-sS', '--http1.1', '-m', '10', '-D',
-		   "$dir/headers", '-o', "$dir/body", '-X', $method);
-	for my $h (split /\n/, _section($b, 'more_headers') // '') {
-		push @cmd, '-H', $h if $h =~ /\S/;
+	my @a = (@{ $t->{curl} }, '-sS', '-m', '10', '-D', "$dir/head.$i",
+		 '-o', "$dir/body.$i", '-w', '%{http_version} %{time_total}\n',
+		 # (HEAD with -X would wait for the body Content-Length
+		 # announces.)
+		 $req->{method} eq 'HEAD' ? '-I' : ('-X', $req->{method}));
+	for my $h (split /\n/, _nth($b, 'more_headers', $i) // '') {
+		push @a, '-H', $h if $h =~ /\S/;
 	}
-	if (defined $body && length $body) {
-		Perigee::Test::_spew("$dir/req-body", $body);
-		push @cmd, '--data-binary', "\@$dir/req-body";
+	if (defined $req->{body} && length $req->{body}) {
+		Perigee::Test::_spew("$dir/req-body.$i", $req->{body});
+		push @a, '--data-binary', "\@$dir/req-body.$i";
 	}
-	push @cmd, 'http://' . SERVER . ':' . PORT . $path;
-	my $r = $lab->ns_exec({ timeout => 20 }, @cmd);
-	return { error => "curl: $r->{err}" } if $r->{rc} != 0;
-	my %res = (body => Perigee::Test::_slurp("$dir/body") // '');
-	my @h = split /\r?\n/, Perigee::Test::_slurp("$dir/headers") // '';
-	($res{status}) = (shift(@h) // '') =~ m{^HTTP/\S+\s+(\d+)};
+	my $url = $t->{tls} ? 'https://' . SERVER . ':' . TLS_PORT
+			    : 'http://' . SERVER . ':' . PORT;
+	return (@a, $url . $req->{path});
+}
+
+# Into $res, from the head of an answer: status (the first one) and
+# headers => { lc name => [values] }.
+sub _read_head($res, $head) {
+	my @h = split /\r?\n/, $head;
+	($res->{status}) = (shift(@h) // '') =~ m{^HTTP/\S+\s+(\d+)};
 	for (@h) {
-		push @{ $res{headers}{lc $1} }, $2 if /^([^:]+):\s*(.*)$/;
+		push @{ $res->{headers}{lc $1} }, $2 if /^([^:]+):\s*(.*)$/;
 	}
+}
+
+# The answer curl wrote for the i-th request: { status, headers, body,
+# raw, version, elapsed }.
+sub _curl_answer($lab, $i, $method, $w) {
+	my $dir = $lab->dir;
+	my $head = Perigee::Test::_slurp("$dir/head.$i") // '';
+	# (-I writes the head as the body too.)
+	my %res = (body => $method eq 'HEAD' ? ''
+			   : Perigee::Test::_slurp("$dir/body.$i") // '');
+	$res{raw} = $head . $res{body};
+	@res{qw(version elapsed)} = split ' ', $w // '';
+	_read_head(\%res, $head);
 	return \%res;
 }
 
+# The block's requests with curl, in one run over one connection, or one
+# run each (a delay between them; h2c, see the header comment). Returns
+# { answers => [...] } or { error }.
+sub _curl($lab, $b) {
+	my @reqs = _requests($b);
+	my @args = map { [_curl_args($lab, $b, $_, $reqs[$_])] } 0 .. $#reqs;
+	my $delay = _section($b, 'request_middle_delay') // 0;
+	my @runs = @args;
+	@runs = ([map { ($_ ? '--next' : ()), @{ $args[$_] } } 0 .. $#args])
+		unless $delay || $b->{transport} eq 'h2c';
+	my @w;
+	for my $run (@runs) {
+		Time::HiRes::sleep($delay) if @w && $delay;
+		my $r = $lab->ns_exec({ timeout => 20 * @reqs }, 'curl', @$run);
+		return { error => "curl: $r->{err}" } if $r->{rc} != 0;
+		push @w, split /\n/, $r->{out};
+	}
+	my @answers = map { _curl_answer($lab, $_, $reqs[$_]{method}, $w[$_]) }
+		0 .. $#reqs;
+	my $want = $TRANSPORTS{ $b->{transport} }{version};
+	for my $i (0 .. $#answers) {
+		my $got = $answers[$i]{version} // '?';
+		return { error => 'request ' . ($i + 1)
+			 . " went over HTTP/$got, not HTTP/$want" }
+			if $got ne $want;
+	}
+	return { answers => \@answers };
+}
+
 # The client of raw_request, run in the client namespace: reads a JSON
-# spec (pieces, delay, timeout, held, held_request, ports), prints a JSON
+# spec (host, port, tls, pieces, delay, timeout, held, held_request,
+# ports), prints a JSON
 # result: raw (the answer), end ("eof", "reset", "open" when the timeout
 # passed first, "refused" when the connection could not be made),
 # elapsed (seconds from the connection to its end), held (the answers on
@@ -163,10 +360,20 @@ my $spec = $json->decode(do {
 $SIG{PIPE} = 'IGNORE';
 
 sub connect_to($lport, $timeout) {
-	return IO::Socket::INET->new(PeerAddr => $spec->{host},
-		PeerPort => $spec->{port}, Proto => 'tcp',
-		Timeout => $timeout,
-		$lport ? (LocalPort => $lport, ReuseAddr => 1) : ());
+	my %o = (PeerAddr => $spec->{host}, PeerPort => $spec->{port},
+		 Proto => 'tcp', Timeout => $timeout,
+		 $lport ? (LocalPort => $lport, ReuseAddr => 1) : ());
+	return IO::Socket::INET->new(%o) unless $spec->{tls};
+	require IO::Socket::SSL;
+	return IO::Socket::SSL->new(%o, SSL_verify_mode => 0,
+				    SSL_alpn_protocols => ['http/1.1']);
+}
+
+# Is there something to read within $secs? (TLS may hold decrypted bytes
+# that select() does not see.)
+sub readable($s, $sel, $secs) {
+	return 1 if $s->can('pending') && $s->pending;
+	return $sel->can_read($secs);
 }
 
 # 1, or 0 with $! when the connection refuses more.
@@ -184,13 +391,21 @@ sub drain($s, $out, $secs) {
 	my $sel = IO::Select->new($s);
 	my $deadline = time + $secs;
 	while ((my $left = $deadline - time) > 0) {
-		next unless $sel->can_read($left);
+		next unless readable($s, $sel, $left);
 		my $n = sysread($s, my $buf, 65536);
-		return $!{ECONNRESET} ? 'reset' : "error: $!" unless defined $n;
+		return $!{ECONNRESET} ? 'reset' : tls_eof() ? 'eof'
+			: "error: $!" unless defined $n;
 		return 'eof' if $n == 0;
 		$$out .= $buf;
 	}
 	return undef;
+}
+
+# OpenSSL 3 calls a close without close_notify an error; here it is the
+# end of the connection like any other.
+sub tls_eof() {
+	return $spec->{tls}
+		&& ($IO::Socket::SSL::SSL_ERROR // '') =~ /unexpected eof/i;
 }
 
 # Send the pieces (waiting delay seconds between them, reading what
@@ -231,32 +446,36 @@ EOF
 # Source ports whose flows the workers' steering gives to worker 0 (the
 # limits are per worker), from a random start so that no 4-tuple of an
 # earlier block is reused.
-sub _worker0_ports($lab, $n) {
+sub _worker0_ports($lab, $dport, $n) {
 	my $workers = scalar @{ $lab->config->{workers} };
 	my ($port, @ports) = (20000 + int rand 30000);
 	for (; @ports < $n; $port++) {
 		push @ports, $port
-			if steer_owner(CLIENT_IP, $port, SERVER_IP, PORT,
+			if steer_owner(CLIENT_IP, $port, SERVER_IP, $dport,
 				       $workers) == 0;
 	}
 	return @ports;
 }
 
-# raw_request over one connection (see RAW_CLIENT); returns { status,
-# headers, body } of the first answer with the client's fields.
+# raw_request over one connection (see RAW_CLIENT), with TLS over h1tls;
+# returns { answers => [{ status, headers, body }] } (of the first
+# answer, with the client's fields).
 sub _raw($lab, $b) {
 	my $req = _section($b, 'raw_request');
 	my @pieces = ref $req eq 'ARRAY' ? @$req : ($req);
-	unless (grep { $_ eq 'eval' } @{ $b->{sections}{raw_request}{mods} }) {
+	unless (grep { $_ eq 'eval' } @{ _pick($b, 'raw_request')->{mods} }) {
 		$req =~ s/\n\z//;
 		@pieces = (join("\r\n", split /\n/, $req, -1) . "\r\n\r\n");
 	}
 	my $held = _section($b, 'held_connections') // 0;
-	my %spec = (host => SERVER, port => PORT, pieces => \@pieces,
+	my $port = _tls($b) ? TLS_PORT : PORT;
+	my %spec = (host => SERVER, port => $port, tls => _tls($b) ? 1 : 0,
+		    pieces => \@pieces,
 		    delay => _section($b, 'raw_request_middle_delay') // 0,
 		    timeout => _section($b, 'timeout') // 5, held => $held,
 		    held_request => scalar _section($b, 'held_request'),
-		    ports => $held ? [_worker0_ports($lab, $held + 1)] : []);
+		    ports => $held ? [_worker0_ports($lab, $port, $held + 1)]
+				   : []);
 	my $dir = $lab->dir;
 	my $json = JSON::PP->new->latin1->canonical;
 	Perigee::Test::_spew("$dir/raw-req", $json->encode(\%spec));
@@ -267,13 +486,19 @@ sub _raw($lab, $b) {
 	return { error => "raw request: $r->{err}" } if $r->{rc} != 0;
 	my $res = eval { $json->decode($r->{out}) }
 		or return { error => "raw request: $@$r->{out}" };
-	($res->{status}) = $res->{raw} =~ m{\AHTTP/\S+\s+(\d+)};
 	my ($head, $body) = split /\r\n\r\n/, $res->{raw}, 2;
-	for (split /\r\n/, $head // '') {
-		push @{ $res->{headers}{lc $1} }, $2 if /^([^:]+):\s*(.*)$/;
-	}
+	_read_head($res, $head // '');
 	$res->{body} = $body // '';
-	return $res;
+	return { answers => [$res] };
+}
+
+# --- checks -----------------------------------------------------------------
+
+# A test that $s seconds lie within MIN and MAX.
+sub _check_within($t, $what, $s, $min, $max) {
+	$s //= -1;
+	ok($s >= $min && $s <= $max, "$t: $what $min to $max s")
+		or diag(sprintf '%s %.3f s', $what, $s);
 }
 
 # connection_end: "eof", "reset", "closed" (either), "open" or "refused",
@@ -285,10 +510,8 @@ sub _check_end($b, $t, $res) {
 	ok($want eq 'closed' ? $got =~ /\A(?:eof|reset)\z/ : $got eq $want,
 	   "$t: connection $want") or diag("connection: $got "
 					    . ($res->{connect_error} // ''));
-	return unless defined $min;
-	my $s = $res->{elapsed} // -1;
-	ok($s >= $min && $s <= $max, "$t: ended after $min to $max s")
-		or diag(sprintf 'ended after %.3f s', $s);
+	_check_within($t, 'ended after', $res->{elapsed}, $min, $max)
+		if defined $min;
 }
 
 sub _check_held($b, $t, $res) {
@@ -304,38 +527,64 @@ sub _check_held($b, $t, $res) {
 	   "$t: every held connection was answered");
 }
 
+# The connection-specific fields HTTP/2 forbids (RFC 9113 8.2.2).
+my $H1_ONLY = qr/\A(?:connection|keep-alive|proxy-connection
+		     |transfer-encoding|upgrade)\z/xi;
+
+# response_headers of answer $a; over HTTP/2 a connection-specific field
+# must be absent even where the block wants it.
+sub _check_headers($b, $t, $a, $spec) {
+	for my $h (split /\n/, $spec // '') {
+		my ($n, $v) = $h =~ /^!\s*(\S+)/ ? ($1)
+			    : $h =~ /^([^:]+):\s*(.*)$/ ? ($1, $2) : next;
+		my $got = $a->{headers}{lc $n} // [];
+		if (defined $v && !(_http2($b) && $n =~ $H1_ONLY)) {
+			ok((grep { $_ eq $v } @$got), "$t: $n: $v")
+				or diag("$n: " . join(', ', @$got));
+			next;
+		}
+		ok(!@$got, "$t: no $n header" . (defined $v
+		   ? ' (HTTP/2 has no connection-specific fields)' : ''))
+			or diag("$n: " . join(', ', @$got));
+	}
+}
+
+# The checks of the i-th answer.
+sub _check_answer($b, $t, $a, $i) {
+	if (defined(my $code = _nth($b, 'error_code', $i))) {
+		is($a->{status}, $code, "$t: status $code");
+	}
+	_check_headers($b, $t, $a, _nth($b, 'response_headers', $i));
+	if (defined(my $body = _nth($b, 'response_body', $i))) {
+		is($a->{body}, $body, "$t: body");
+	}
+	for my $c (['response_body_like', 'body', 'body'],
+		   ['raw_response_like', 'raw', 'raw answer']) {
+		my ($section, $key, $what) = @$c;
+		my $re = _nth($b, $section, $i) // next;
+		chomp $re;
+		like($a->{$key}, qr/$re/s, "$t: $what like /$re/");
+	}
+	if (defined(my $range = _nth($b, 'response_time', $i))) {
+		_check_within($t, 'answered in', $a->{elapsed},
+			      split ' ', $range);
+	}
+}
+
 sub _check($lab, $b, $res, $mark) {
-	my $t = "TEST $b->{n}: $b->{name}";
+	my $t = $b->{title};
 	if ($res->{error}) {
 		fail("$t: the request went through");
 		diag($res->{error});
 		return;
 	}
-	if (defined(my $code = _section($b, 'error_code'))) {
-		is($res->{status}, $code, "$t: status $code");
+	my @answers = @{ $res->{answers} };
+	for my $i (0 .. $#answers) {
+		_check_answer($b, @answers > 1 ? "$t: request " . ($i + 1) : $t,
+			      $answers[$i], $i);
 	}
-	for my $h (split /\n/, _section($b, 'response_headers') // '') {
-		if ($h =~ /^!\s*(\S+)/) {
-			ok(!$res->{headers}{lc $1}, "$t: no $1 header");
-		} elsif ($h =~ /^([^:]+):\s*(.*)$/) {
-			my ($n, $v) = (lc $1, $2);
-			ok((grep { $_ eq $v } @{ $res->{headers}{$n} // [] }),
-			   "$t: $1: $v") or diag("$1: "
-				. join(', ', @{ $res->{headers}{$n} // [] }));
-		}
-	}
-	is($res->{body}, _section($b, 'response_body'), "$t: body")
-		if exists $b->{sections}{response_body};
-	if (defined(my $re = _section($b, 'response_body_like'))) {
-		chomp $re;
-		like($res->{body}, qr/$re/s, "$t: body like /$re/");
-	}
-	if (defined(my $re = _section($b, 'raw_response_like'))) {
-		chomp $re;
-		like($res->{raw}, qr/$re/s, "$t: raw answer like /$re/");
-	}
-	_check_end($b, $t, $res);
-	_check_held($b, $t, $res);
+	_check_end($b, $t, $answers[0]);
+	_check_held($b, $t, $answers[0]);
 	for my $l (split /\n/, _section($b, 'error_log') // '') {
 		ok(scalar $lab->log_grep(qr/\Q$l\E/, $mark), "$t: log has '$l'");
 	}
@@ -347,30 +596,52 @@ sub _check($lab, $b, $res, $mark) {
 	_check_access_log($lab, $b, $t, $res->{access_mark} // 0);
 }
 
-# "name: n" lines of status_delta, as [name, n].
-sub _status_fields($b) {
-	return map { /^\s*(\S+?):\s*(\d+)\s*$/ ? [$1, $2] : () }
+# "name: n" lines of status_delta, as [name, n, the counter read]: over
+# HTTP/2 "http.NAME" reads its twin "h2.NAME".
+sub status_fields($b) {
+	my @f = map { /^\s*(\S+?):\s*(\d+)\s*$/ ? [$1, $2, $1] : () }
 		split /\n/, _section($b, 'status_delta') // '';
+	$_->[2] =~ s/\Ahttp\./h2./ for _http2($b) ? @f : ();
+	return @f;
 }
 
+# { counter read => total } of the fields whose counter the status has;
+# undef when the server does not answer.
 sub _status_totals($lab, @fields) {
 	my $st = $lab->status or return;
-	return { map { $_->[0] => Perigee::Test::total($st, $_->[0]) } @fields };
+	my %t;
+	for my $f (@fields) {
+		my $v = eval { total($st, $f->[2]) };
+		$t{ $f->[2] } = $v if defined $v;
+	}
+	return \%t;
 }
 
 # Counters are written before the response leaves, but a close or a
 # timeout may count a moment later: wait up to 2 s for the expected values.
 sub _check_status($lab, $b, $t, $before) {
-	my @f = _status_fields($b) or return;
+	my @f = status_fields($b) or return;
+	return fail("$t: status before the request") unless $before;
+	my @have;
+	for my $f (@f) {
+		if (defined $before->{ $f->[2] }) {
+			push @have, $f;
+			next;
+		}
+		SKIP: { skip("$t: status $f->[0]: no counter $f->[2] over "
+			     . $b->{transport}, 1) }
+	}
 	my $after;
 	Perigee::Test::wait_for(sub {
-		$after = _status_totals($lab, @f) or return 0;
-		!grep { $after->{$_->[0]} - $before->{$_->[0]} != $_->[1] } @f;
+		$after = _status_totals($lab, @have) or return 0;
+		!grep { ($after->{ $_->[2] } // 0) - $before->{ $_->[2] }
+			!= $_->[1] } @have;
 	}, 2);
-	for my $f (@f) {
-		my ($name, $n) = @$f;
-		is(($after->{$name} // 0) - ($before->{$name} // 0), $n,
-		   "$t: status $name +$n");
+	for my $f (@have) {
+		my ($name, $n, $read) = @$f;
+		my $as = $read ne $name ? " (as $read)" : '';
+		is(($after->{$read} // 0) - $before->{$read}, $n,
+		   "$t: status $name +$n$as");
 	}
 }
 
@@ -395,19 +666,61 @@ sub _check_access_log($lab, $b, $t, $mark) {
 	}
 }
 
-# Run every block of the calling file's __DATA__ (or the ONLY one).
-sub run(%opt) {
-	my $text = do { no strict 'refs'; local $/; my $fh = \*{'main::DATA'};
-			<$fh> } // croak 'no __DATA__ section';
-	my @blocks = parse_blocks($text);
+# --- running ----------------------------------------------------------------
+
+# The text after __DATA__ of the calling file, or of file $path.
+sub _data($path = undef) {
+	unless (defined $path) {
+		no strict 'refs';
+		local $/;
+		my $fh = \*{'main::DATA'};
+		return scalar(<$fh>) // croak 'no __DATA__ section';
+	}
+	my $text = Perigee::Test::_slurp($path) // croak "read $path: $!";
+	$text =~ s/\A.*?^__DATA__\n//ms or croak "$path: no __DATA__ section";
+	return $text;
+}
+
+# The blocks to run over $run: each with its transport and title.
+sub _blocks($run, @files) {
+	my @blocks;
+	for my $file (@files ? @files : (undef)) {
+		my $from = defined $file ? ($file =~ s{.*/}{}r) . ' ' : '';
+		for my $b (parse_blocks(_data($file))) {
+			$b->{transport} = block_transport($b, $run);
+			my $over = $b->{transport} ne 'h1'
+				   ? " [$b->{transport}]" : '';
+			$b->{title} = "${from}TEST $b->{n}: $b->{name}$over";
+			push @blocks, $b;
+		}
+	}
 	my @only = grep { $_->{sections}{ONLY} } @blocks;
-	@blocks = @only if @only;
+	return @only ? @only : @blocks;
+}
+
+# The listeners: PORT, and TLS_PORT with a certificate made for the run.
+sub _listen($lab) {
+	my $dir = $lab->dir . '/cert';
+	my $r = run_cmd('scripts/make-cert', $dir, 'localhost');
+	BAIL_OUT("scripts/make-cert: $r->{err}") if $r->{rc} != 0;
+	return [PORT, { port => TLS_PORT, tls => { cert => "$dir/cert.pem",
+						    key => "$dir/key.pem" } }];
+}
+
+# Run every block of the calling file's __DATA__ (or the ONLY ones).
+# Options: transport (h1, h2c, h1tls or h2tls; default PERIGEE_TRANSPORT,
+# else h1), data (.t files whose blocks to run instead, each test then
+# named after its file), workers (CPUs, default [0, 1]).
+sub run(%opt) {
+	my $run = $opt{transport} // $ENV{PERIGEE_TRANSPORT} // 'h1';
+	my @blocks = _blocks($run, @{ $opt{data} // [] });
 	my $lab = Perigee::Test->new(workers => $opt{workers} // [0, 1]);
 	my $app = $lab->dir . '/app.lua';
+	my $listen = _listen($lab);
 	my ($config, $started);
 	for my $b (@blocks) {
-		if ($b->{sections}{SKIP}) {
-			SKIP: { skip("TEST $b->{n}: $b->{name}", 1) }
+		if (defined(my $why = skip_reason($b))) {
+			SKIP: { skip("$b->{title}: $why", 1) }
 			next;
 		}
 		Perigee::Test::_spew($app, _section($b, 'app')
@@ -418,24 +731,25 @@ sub run(%opt) {
 		my $mark = $started ? $lab->log_mark : 0;
 		if (!$started || $cfg ne $config) {
 			$lab->stop if $started;
-			$lab->write_conf({ app => $app, listen => [PORT] }, $cfg);
-			$started = $lab->start
-				or BAIL_OUT("TEST $b->{n}: the server did not start");
+			$lab->write_conf({ app => $app, listen => $listen },
+					 $cfg);
+			$started = $lab->start or BAIL_OUT(
+				"$b->{title}: the server did not start");
 			$config = $cfg;
 		} else {
 			my $r = $lab->perigee('reload');
 			unless ($r->{rc} == 0) {
-				fail("TEST $b->{n}: the app loads");
+				fail("$b->{title}: the app loads");
 				diag($r->{out});
 				next;
 			}
 		}
-		my $before = _status_fields($b)
-			? _status_totals($lab, _status_fields($b)) : undef;
+		my $before = status_fields($b)
+			? _status_totals($lab, status_fields($b)) : undef;
 		my $amark = length(Perigee::Test::_slurp(_access_path($lab))
 				   // '');
-		my $res = $b->{sections}{raw_request} ? _raw($lab, $b)
-						       : _curl($lab, $b);
+		my $res = _pick($b, 'raw_request') ? _raw($lab, $b)
+						    : _curl($lab, $b);
 		$res->{status_before} = $before;
 		$res->{access_mark} = $amark;
 		_check($lab, $b, $res, $mark);

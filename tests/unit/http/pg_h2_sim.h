@@ -19,7 +19,9 @@
  *
  * The application (h2t_on_*) answers "<METHOD> <path>[ <body>]" at the
  * end of each request unless the test asks it to hold, stream or serve a
- * large body. Include after tests/unit/pg_test.h.
+ * large body; once its response is complete it lets go of the exchange
+ * (x->ctx = NULL), as the Lua layer does. Include after
+ * tests/unit/pg_test.h.
  */
 #ifndef PG_H2_SIM_H
 #define PG_H2_SIM_H
@@ -88,6 +90,7 @@ struct h2t {
 	unsigned nheld;
 	unsigned requests, closes, logs, writables;
 	struct pg_http_xchg_log log_last;
+	void *log_ctx;                /* x->ctx when on_log came */
 	char cookie[256];
 	char log_target[128];
 	/* request bodies the client sends */
@@ -280,6 +283,8 @@ h2t_big_write(struct pg_http_xchg *x)
 						    T.big_sent == T.big_len),
 				 PG_OK);
 	}
+	if (T.big_sent == T.big_len)
+		x->ctx = NULL;
 }
 
 static void
@@ -313,10 +318,13 @@ h2t_answer(struct pg_http_xchg *x, struct pg_http_msg *q)
 		assert_int_equal(pg_http_xchg_write(x, body, 3, 0), PG_OK);
 		assert_int_equal(pg_http_xchg_write(x, body + 3,
 						    (uint32_t)n - 3, 1), PG_OK);
-		return;
+	} else {
+		assert_int_equal(pg_http_xchg_respond(x, &r, n, 0, &err),
+				 PG_OK);
+		assert_int_equal(pg_http_xchg_write(x, body, (uint32_t)n, 1),
+				 PG_OK);
 	}
-	assert_int_equal(pg_http_xchg_respond(x, &r, n, 0, &err), PG_OK);
-	assert_int_equal(pg_http_xchg_write(x, body, (uint32_t)n, 1), PG_OK);
+	x->ctx = NULL;
 }
 
 static void
@@ -382,6 +390,7 @@ h2t_on_log(struct pg_http_xchg *x, const struct pg_http_xchg_log *l)
 {
 	T.logs++;
 	T.log_last = *l;
+	T.log_ctx = x->ctx;
 	snprintf(T.log_target, sizeof(T.log_target), "%.*s",
 		 (int)l->target.len, l->target.ptr);
 }

@@ -53,7 +53,14 @@ test_get(void **state)
 	assert_int_equal(T.logs, 1);
 	assert_int_equal(T.log_last.status, 200);
 	assert_string_equal(T.log_target, "/hello?x=1");
-	assert_true(T.log_last.bytes > 10);
+	/* :status 200, content-type, content-length 10; the body */
+	assert_int_equal(T.log_last.bytes, 10 + 22 + 16 + 10);
+	/*
+	 * The answer came inside nghttp2's callbacks, so it was framed after
+	 * the application let go; the log came before, while x->ctx was
+	 * still its own (the access log takes the request id from there).
+	 */
+	assert_non_null(T.log_ctx);
 	h2t_finish();
 }
 
@@ -174,6 +181,7 @@ test_header_list_too_large(void **state)
 	assert_int_equal(T.stats.err_header_list, 1);
 	assert_int_equal(T.requests, 0);
 	assert_int_equal(T.logs, 1);           /* the refusal is logged */
+	assert_null(T.log_ctx);                /* (the protocol's own) */
 	assert_int_equal(T.log_last.status, 431);
 	/* the connection goes on */
 	int32_t id2 = h2t_request("GET", "/after", NULL, 0, 0);
@@ -281,12 +289,15 @@ test_large_response(void **state)
 	h2t_finish();
 }
 
+/*
+ * 30 held requests, each followed by a frame that ends its stream: the
+ * peer's RST_STREAM, or one that makes us reset it. Over a bucket of 10:
+ * GOAWAY ENHANCE_YOUR_CALM, counted.
+ */
 static void
-test_rapid_reset(void **state)
+h2t_reset_flood(uint8_t type, const uint8_t pay[4])
 {
 	struct pg_h2_conf c;
-	uint8_t cancel[4] = { 0, 0, 0, NGHTTP2_CANCEL };
-	(void)state;
 
 	pg_h2_conf_default(&c);
 	c.rst_burst = 10;
@@ -296,14 +307,35 @@ test_rapid_reset(void **state)
 	for (uint32_t i = 0; i < 30; i++) {
 		h2t_raw_headers(2 * i + 1, NGHTTP2_FLAG_END_HEADERS
 				| NGHTTP2_FLAG_END_STREAM, h2t_get_nv);
-		h2t_raw_frame(NGHTTP2_RST_STREAM, 0, 2 * i + 1, cancel, 4);
+		h2t_raw_frame(type, 0, 2 * i + 1, pay, 4);
 	}
 	h2t_pump();
 	assert_int_equal(T.stats.flood_rst, 1);
 	assert_int_equal(T.log.goaway, 1);
 	assert_int_equal(T.log.goaway_code, NGHTTP2_ENHANCE_YOUR_CALM);
 	assert_true(T.fs.closed);
+}
+
+static void
+test_rapid_reset(void **state)
+{
+	static const uint8_t cancel[4] = { 0, 0, 0, NGHTTP2_CANCEL };
+	(void)state;
+
+	h2t_reset_flood(NGHTTP2_RST_STREAM, cancel);
 	assert_int_equal(T.closes, T.requests);  /* every held one told */
+	h2t_finish();
+}
+
+/* Resets the peer provokes (MadeYouReset) count like the ones it sends. */
+static void
+test_made_you_reset(void **state)
+{
+	static const uint8_t max[4] = { 0x7f, 0xff, 0xff, 0xff };
+	(void)state;
+
+	h2t_reset_flood(NGHTTP2_WINDOW_UPDATE, max);   /* window over 2^31-1 */
+	assert_int_equal(T.stats.resets_sent, 11);     /* the burst, then one */
 	h2t_finish();
 }
 
@@ -411,6 +443,98 @@ test_window_update_flood(void **state)
 	h2t_flood(NGHTTP2_WINDOW_UPDATE, 0, inc, 4, 80);
 	assert_int_equal(T.stats.flood_window_update, 1);
 	h2t_finish();
+}
+
+/*
+ * Frames on a stream nghttp2 forgot reach no callback of its own: the
+ * scan before it limits them too, also when they come a byte at a time.
+ */
+static void
+test_flood_on_closed_stream(void **state)
+{
+	static const uint8_t wu[13] = { 0, 0, 4, NGHTTP2_WINDOW_UPDATE, 0,
+					0, 0, 0, 1, 0, 0, 0, 1 };
+	static const uint8_t data[9] = { 0, 0, 0, NGHTTP2_DATA, 0, 0, 0, 0, 1 };
+	struct pg_h2_conf c;
+	(void)state;
+
+	pg_h2_conf_default(&c);
+	c.window_update_rate = 20;
+	for (int kind = 0; kind < 2; kind++) {
+		const uint8_t *f = kind == 0 ? wu : data;
+		uint32_t len = kind == 0 ? sizeof(wu) : sizeof(data);
+		h2t_start_raw(&c);
+		h2t_raw_headers(1, NGHTTP2_FLAG_END_HEADERS
+				| NGHTTP2_FLAG_END_STREAM, h2t_get_nv);
+		h2t_pump();                  /* answered: stream 1 closed */
+		assert_int_equal(T.log.goaway, 0);
+		for (int i = 0; i < 200 && !T.fs.closed; i++)
+			for (uint32_t b = 0; b < len; b++)
+				h2t_to_server(f + b, 1);
+		h2t_pump();
+		assert_int_equal(T.log.goaway_code, NGHTTP2_ENHANCE_YOUR_CALM);
+		assert_int_equal(kind == 0 ? T.stats.flood_window_update
+				 : T.stats.flood_empty_data, 1);
+		h2t_finish();
+	}
+}
+
+/* A flow-control error counts once, on the stream or the connection. */
+static void
+test_window_overflow(void **state)
+{
+	uint8_t max[4] = { 0x7f, 0xff, 0xff, 0xff };
+	(void)state;
+
+	h2t_start_raw(NULL);
+	T.hold = 1;                  /* stream 1 half-closed, answer pending */
+	h2t_raw_headers(1, NGHTTP2_FLAG_END_HEADERS | NGHTTP2_FLAG_END_STREAM,
+			h2t_get_nv);
+	h2t_raw_frame(NGHTTP2_WINDOW_UPDATE, 0, 1, max, 4);
+	h2t_pump();
+	assert_int_equal(T.log.rst_code[1], NGHTTP2_FLOW_CONTROL_ERROR);
+	assert_int_equal(T.stats.err_flow_control, 1);
+	assert_int_equal(T.log.goaway, 0);
+	h2t_raw_frame(NGHTTP2_WINDOW_UPDATE, 0, 0, max, 4);
+	h2t_pump();
+	assert_int_equal(T.log.goaway_code, NGHTTP2_FLOW_CONTROL_ERROR);
+	assert_int_equal(T.stats.err_flow_control, 2);
+	assert_true(T.fs.closed);
+	h2t_finish();
+}
+
+/* Every GOAWAY for a peer's fault counts an error, whatever its code. */
+static void
+test_protocol_errors(void **state)
+{
+	static const uint32_t codes[] = { NGHTTP2_FRAME_SIZE_ERROR,
+					  NGHTTP2_PROTOCOL_ERROR,
+					  NGHTTP2_STREAM_CLOSED };
+	uint8_t ping[7] = { 0 }, prio[5] = { 0, 0, 0, 1, 15 };
+	(void)state;
+
+	for (unsigned i = 0; i < PG_ARRAY_SIZE(codes); i++) {
+		h2t_start_raw(NULL);
+		T.hold = 1;
+		if (codes[i] == NGHTTP2_FRAME_SIZE_ERROR) {
+			h2t_raw_frame(NGHTTP2_PING, 0, 0, ping, sizeof(ping));
+		} else if (codes[i] == NGHTTP2_PROTOCOL_ERROR) {
+			/* PRIORITY on stream 0, then a request not taken */
+			h2t_raw_frame(NGHTTP2_PRIORITY, 0, 0, prio, 5);
+			h2t_raw_headers(1, NGHTTP2_FLAG_END_HEADERS
+					| NGHTTP2_FLAG_END_STREAM, h2t_get_nv);
+		} else {            /* HEADERS again on a half-closed stream */
+			h2t_raw_headers(1, NGHTTP2_FLAG_END_HEADERS
+					| NGHTTP2_FLAG_END_STREAM, h2t_get_nv);
+			h2t_raw_headers(1, NGHTTP2_FLAG_END_HEADERS
+					| NGHTTP2_FLAG_END_STREAM, h2t_get_nv);
+		}
+		h2t_pump();
+		assert_int_equal(T.log.goaway_code, codes[i]);
+		assert_int_equal(T.stats.err_protocol, 1);
+		assert_int_equal(T.requests, codes[i] == NGHTTP2_STREAM_CLOSED);
+		h2t_finish();
+	}
 }
 
 static void
@@ -607,12 +731,16 @@ main(void)
 		cmocka_unit_test(test_stream_trailers),
 		cmocka_unit_test(test_large_response),
 		cmocka_unit_test(test_rapid_reset),
+		cmocka_unit_test(test_made_you_reset),
 		cmocka_unit_test(test_continuation_flood),
 		cmocka_unit_test(test_settings_flood),
 		cmocka_unit_test(test_ping_flood),
 		cmocka_unit_test(test_ping_under_rate),
 		cmocka_unit_test(test_empty_data_flood),
+		cmocka_unit_test(test_flood_on_closed_stream),
 		cmocka_unit_test(test_window_update_flood),
+		cmocka_unit_test(test_window_overflow),
+		cmocka_unit_test(test_protocol_errors),
 		cmocka_unit_test(test_idle_timeout),
 		cmocka_unit_test(test_settings_timeout),
 		cmocka_unit_test(test_bad_preface),

@@ -65,6 +65,32 @@ test_fields(void **state)
 	assert_false(pg_http_list_has(&v, "deflate"));
 }
 
+/* HTTP2-Settings values (RFC 7540 3.2.1) are base64url, padding optional. */
+static void
+test_base64url(void **state)
+{
+	(void)state;
+	uint8_t out[16];
+	/* SETTINGS_MAX_CONCURRENT_STREAMS = 100, INITIAL_WINDOW_SIZE = 2^30 */
+	static const uint8_t want[] = { 0, 3, 0, 0, 0, 100, 0, 4, 64, 0, 0, 0 };
+	const char *s = "AAMAAABkAARAAAAA";
+	assert_int_equal(pg_http_base64url_decode(s, 16, out, sizeof(out)), 12);
+	assert_memory_equal(out, want, 12);
+	/* both alphabets' last two characters: only -_ are base64url */
+	assert_int_equal(pg_http_base64url_decode("-_8", 3, out, 16), 2);
+	assert_int_equal(out[0], 0xfb);
+	assert_int_equal(out[1], 0xff);
+	assert_int_equal(pg_http_base64url_decode("+/8", 3, out, 16), -1);
+	assert_int_equal(pg_http_base64url_decode("AAE=", 4, out, 16), 2);
+	assert_int_equal(pg_http_base64url_decode("", 0, out, 16), 0);
+	/* a lone 6-bit group, padding bits set, a character outside */
+	assert_int_equal(pg_http_base64url_decode("AAAAA", 5, out, 16), -1);
+	assert_int_equal(pg_http_base64url_decode("AB", 2, out, 16), -1);
+	assert_int_equal(pg_http_base64url_decode("AA A", 4, out, 16), -1);
+	/* no room */
+	assert_int_equal(pg_http_base64url_decode(s, 16, out, 11), -1);
+}
+
 static void
 check_target(uint8_t method, const char *t, int rc, const char *scheme,
 	     const char *auth, const char *path, const char *query)
@@ -237,6 +263,7 @@ main(void)
 	pg_test_eal();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_base64url),
 		cmocka_unit_test(test_target),
 		cmocka_unit_test(test_framing),
 		cmocka_unit_test(test_head),
