@@ -987,6 +987,17 @@ static const struct pg_conf_num pg_conf_files_nums[] = {
 	PG_CONF_NUM(struct pg_fcache_conf, open_valid_ms, 0, 3600000),
 };
 
+/* A sender holds a chunk while the next is read: two at least. */
+static int
+pg_conf_files_check(struct pg_conf_ctx *c, int s, struct pg_config *cfg)
+{
+	(void)s;
+	if ((uint64_t)cfg->files.cache_mb * 1024 < 2ull * cfg->files.chunk_kb)
+		return pg_conf_fail(c, "cache_mb", "must hold two chunks of "
+				    "chunk_kb = %u at least", cfg->files.chunk_kb);
+	return PG_OK;
+}
+
 static int
 pg_conf_files(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 {
@@ -996,7 +1007,8 @@ pg_conf_files(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	cfg->files = (struct pg_fcache_conf){ .cache_mb = 64, .chunk_kb = 256,
 					      .readahead = 2, .open_cache = 1024,
 					      .open_valid_ms = 1000 };
-	return pg_conf_table(c, t, &tb, &cfg->files, cfg, NULL);
+	return pg_conf_table(c, t, &tb, &cfg->files, cfg,
+			     pg_conf_files_check);
 }
 
 /*

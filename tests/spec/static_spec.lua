@@ -135,6 +135,19 @@ describe("res:sendfile", function()
     assert.matches("the path must be absolute", t.errors(), 1, true)
   end)
 
+  it("raises 404 through the app's error handlers", function()
+    local app = perigee.app()
+    local seen
+    app:error(function(err, _, res)
+      seen = err.status
+      return res:status(err.status):send("custom " .. err.status)
+    end)
+    app:get("/dl", function(_, res) return res:sendfile("nope", { root = root }) end)
+    local r = t.request(app, { path = "/dl" })
+    assert.equal(404, seen)
+    assert.equal("custom 404", r.body)
+  end)
+
   it("refuses .. beneath a root", function()
     local app = perigee.app()
     app:get("/dl", function(_, res) return res:sendfile("../a.txt", { root = root }) end)

@@ -1,4 +1,4 @@
-# Static files, large and many: a 1 GiB file over HTTP/1.1, h2c and TLS h2
+# Static files, large and many: a 1 GiB file over HTTP/1.1, h2c, TLS h1 and h2
 # (SHA-256 equal, a range at its end), then 1,000 concurrent downloads of
 # one file with the workers' resident memory bounded by the file cache.
 # Slow (several GiB through net_tap): run it on its own,
@@ -59,7 +59,7 @@ my $rss0 = rss();
 diag("worker RSS at start: $rss0 kB");
 
 for my $t (['h1', "$h", '--http1.1'], ['h2c', "$h", '--http2-prior-knowledge'],
-	   ['TLS h2', "$s", '-k', '--http2']) {
+	   ['TLS h1', "$s", '-k', '--http1.1'], ['TLS h2', "$s", '-k', '--http2']) {
 	my ($name, $base, @a) = @$t;
 	my $t0 = time;
 	$r = $lab->ns_exec({ timeout => 600 }, 'sh', '-c',
