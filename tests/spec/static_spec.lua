@@ -105,8 +105,20 @@ describe("app:static", function()
     local app = perigee.app()
     assert.has_error(function() app:static("files", root) end,
                      "app:static(): the prefix must start with '/', got files")
-    assert.has_error(function() app:static("/f", "rel/dir") end,
-                     "app:static(): dir must be an absolute path, got rel/dir")
+    assert.has_error(function() app:static("/f", 7) end,
+                     "app:static(): dir must be a directory path, got 7")
+  end)
+end)
+
+describe("app:static with a relative dir", function()
+  before_each(function() t.reset() end)
+
+  it("takes it from the directory of the file that calls it", function()
+    local app = perigee.app()
+    app:static("/me", ".")             -- this spec's own directory
+    local r = t.request(app, { path = "/me/static_spec.lua" })
+    assert.equal(200, r.status)
+    assert.matches("takes it from the directory", r.body, 1, true)
   end)
 end)
 
