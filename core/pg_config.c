@@ -978,6 +978,39 @@ pg_conf_lua(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	return pg_conf_table(c, t, &tb, &cfg->lua, cfg, NULL);
 }
 
+/* files = { ... } */
+static const struct pg_conf_num pg_conf_files_nums[] = {
+	PG_CONF_NUM(struct pg_fcache_conf, cache_mb, 1, 65536),
+	PG_CONF_NUM(struct pg_fcache_conf, chunk_kb, 16, 4096),
+	PG_CONF_NUM(struct pg_fcache_conf, readahead, 0, 64),
+	PG_CONF_NUM(struct pg_fcache_conf, open_cache, 0, 1u << 20),
+	PG_CONF_NUM(struct pg_fcache_conf, open_valid_ms, 0, 3600000),
+};
+
+/* A sender holds a chunk while the next is read: two at least. */
+static int
+pg_conf_files_check(struct pg_conf_ctx *c, int s, struct pg_config *cfg)
+{
+	(void)s;
+	if ((uint64_t)cfg->files.cache_mb * 1024 < 2ull * cfg->files.chunk_kb)
+		return pg_conf_fail(c, "cache_mb", "must hold two chunks of "
+				    "chunk_kb = %u at least", cfg->files.chunk_kb);
+	return PG_OK;
+}
+
+static int
+pg_conf_files(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
+{
+	static const struct pg_conf_table tb = { "files", pg_conf_files_nums,
+		PG_ARRAY_SIZE(pg_conf_files_nums), NULL, 0, NULL };
+
+	cfg->files = (struct pg_fcache_conf){ .cache_mb = 64, .chunk_kb = 256,
+					      .readahead = 2, .open_cache = 1024,
+					      .open_valid_ms = 1000 };
+	return pg_conf_table(c, t, &tb, &cfg->files, cfg,
+			     pg_conf_files_check);
+}
+
 /*
  * shared = { name = size_bytes, ... }: the dictionaries of
  * perigee.shared(name), sorted by name. Names become memzone names.
@@ -1051,7 +1084,7 @@ pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 	static const char *const known[] = { "name", "workers", "dpdk",
 		"interface", "listen", "log", "hugepages", "runtime_dir",
 		"process", "fault", "tcp", "http", "test_service", "shared",
-		"app", "lua", "tls", "http2", NULL };
+		"app", "lua", "tls", "http2", "files", NULL };
 	if (pg_conf_known(c, t, known) != PG_OK)
 		return PG_ERROR;
 	if (pg_conf_string(c, t, "name", cfg->name, sizeof(cfg->name),
@@ -1085,7 +1118,8 @@ pg_conf_top(struct pg_conf_ctx *c, int t, struct pg_config *cfg)
 			   sizeof(cfg->runtime_dir) - 32, def) != PG_OK)
 		return PG_ERROR;
 
-	if (pg_conf_app(c, t, cfg) != PG_OK || pg_conf_lua(c, t, cfg) != PG_OK)
+	if (pg_conf_app(c, t, cfg) != PG_OK || pg_conf_lua(c, t, cfg) != PG_OK
+	    || pg_conf_files(c, t, cfg) != PG_OK)
 		return PG_ERROR;
 
 	if (pg_conf_dpdk(c, t, cfg) != PG_OK

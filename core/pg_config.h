@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/pg_core.h"
+#include "http/pg_fcache.h"
 #include "http/pg_h1.h"
 #include "http/pg_h2.h"
 #include "net/pg_tcp.h"
@@ -122,6 +123,7 @@ struct pg_config {
 	struct pg_h1_conf http;      /* limits of the HTTP/1.1 server */
 	struct pg_h2_conf http2;     /* settings of the HTTP/2 server */
 	struct pg_testsvc_conf testsvc;
+	struct pg_fcache_conf files; /* files = { ... }: res:sendfile's cache */
 
 	unsigned nshdicts;           /* sorted by name */
 	struct pg_shdict_conf shdicts[PG_MAX_SHDICTS];

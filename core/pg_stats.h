@@ -10,6 +10,7 @@
 
 #include <rte_common.h>
 
+#include "http/pg_fcache.h"
 #include "http/pg_h2.h"
 #include "http/pg_http_stats.h"
 #include "net/pg_tls.h"
@@ -76,6 +77,7 @@ struct pg_stats {
 	struct pg_http_stats http;   /* written by its HTTP/1.1 server */
 	struct pg_h2_stats h2;       /* and by its HTTP/2 server */
 	struct pg_tls_stats tls;     /* its TLS listeners */
+	struct pg_fcache_stats files; /* its file cache (res:sendfile) */
 } __rte_cache_aligned;
 
 #define PG_STAT_INC(s, field)      ((s)->field++)

@@ -85,6 +85,11 @@ static const struct pg_status_group pg_status_tls = {
 	offsetof(struct pg_stats, tls),
 };
 
+static const struct pg_status_group pg_status_files = {
+	"files", pg_fcache_counter_names, PG_FCACHE_C_MAX,
+	offsetof(struct pg_stats, files),
+};
+
 static uint64_t
 pg_status_value(const struct pg_stats *s, const struct pg_status_group *g,
 		size_t i)
@@ -187,6 +192,7 @@ pg_status_json_worker(FILE *f, unsigned i, const struct pg_status_worker *sw)
 	pg_status_json_group(f, s, &pg_status_http);
 	pg_status_json_group(f, s, &pg_status_h2);
 	pg_status_json_group(f, s, &pg_status_tls);
+	pg_status_json_group(f, s, &pg_status_files);
 	fputc('}', f);
 }
 
@@ -214,6 +220,9 @@ pg_status_text_worker(FILE *f, unsigned i, const struct pg_status_worker *sw)
 				pg_h2_counter_texts, pg_status_h2_refusal);
 	pg_status_text_refusals(f, s, &pg_status_tls, PG_TLS_C_handshakes,
 				pg_tls_counter_texts, pg_status_tls_refusal);
+	if (s->files.opens + s->files.open_hits > 0)
+		pg_status_text_group(f, s, &pg_status_files, PG_FCACHE_C_opens,
+				     NULL);
 	for (unsigned d = 0; d < PG_DROP_MAX; d++)
 		if (s->drops[d] != 0)
 			fprintf(f, "  drop %-14s %10lu  %s\n", pg_drop_names[d],

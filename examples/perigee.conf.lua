@@ -18,5 +18,9 @@ return {
   app = "hello/app.lua",                 -- the Lua application (relative
                                          -- to this file)
   log = { level = "info", file = "stderr" },
+  -- res:sendfile and app:static read files through a cache per worker
+  -- (docs/configuration.md, "Static files"); these are the defaults.
+  files = { cache_mb = 64, chunk_kb = 256, readahead = 2,
+            open_cache = 1024, open_valid_ms = 1000 },
   hugepages = 256,                       -- MB of 2 MB hugepages
 }

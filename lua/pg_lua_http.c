@@ -23,28 +23,16 @@
 #include "core/pg_core.h"
 #include "core/pg_stats.h"
 #include "core/pg_log.h"
+#include "http/pg_fcache.h"
 #include "http/pg_http_server.h"
 #include "http/pg_http_log.h"
 #include "lua/pg_lua.h"
 #include "lua/pg_lua_http.h"
+#include "lua/pg_lua_http_priv.h"
 #include "net/pg_stream.h"
 
-/* What Lua may queue before write() waits for the peer to drain. */
-#define PG_LUA_WRITE_HIWAT (256u << 10)
 #define PG_LUA_MAX_FIELDS  128
-#define PG_LUA_ID_MAX      48
 
-struct pg_lua_req {
-	struct pg_http_xchg *x;      /* NULL once the exchange is gone */
-	struct pg_http_msg *req;     /* x's request */
-	struct pg_lua_vm *vm;        /* held until the task ends */
-	struct pg_lua_http *owner;
-	int task;                    /* the host task serving it */
-	int waiting;                 /* task to wake on an event, 0: none */
-	int responded;
-	uint8_t id_len;
-	char id[PG_LUA_ID_MAX];      /* the request id, for the access log */
-};
 
 /* --- calling into the VM ------------------------------------------------- */
 
@@ -63,14 +51,74 @@ pg_lua_host_call(struct pg_lua_vm *vm, const char *fn, int id)
 	lua_pop(L, 1);
 }
 
+/* --- events that arrive while Lua is inside a call ------------------------ */
+
+/*
+ * An FFI call of the transport that reaches the protocol (respond, write,
+ * body read, a file's send, abort) may make the protocol run: HTTP/2 reads
+ * the input it held back (new streams), frames other streams (on_writable)
+ * and resets some (on_close). LuaJIT forbids entering the VM from inside
+ * an FFI call, so while lh->calls > 0 those callbacks are queued here and
+ * replayed by pg_lua_http_poll.
+ */
+enum pg_lua_ev_kind { PG_LUA_EV_REQUEST, PG_LUA_EV_WAKE, PG_LUA_EV_ABORT };
+
+struct pg_lua_ev {
+	enum pg_lua_ev_kind kind;
+	int task;
+	struct pg_lua_vm *vm;        /* held: the task's (WAKE, ABORT) */
+	struct pg_http_xchg *x;      /* REQUEST; NULL: closed meanwhile */
+	struct pg_http_msg *req;
+};
+
+/* x->ctx of a request whose on_request is queued. */
+static char pg_lua_queued_request;
+
+static struct pg_lua_req *
+pg_lua_req_of(const struct pg_http_xchg *x)
+{
+	return x->ctx == &pg_lua_queued_request ? NULL : x->ctx;
+}
+
 static void
+pg_lua_defer(struct pg_lua_http *lh, struct pg_lua_ev ev)
+{
+	if (lh->nev == lh->evcap) {
+		unsigned cap = lh->evcap ? lh->evcap * 2 : 64;
+		struct pg_lua_ev *a = realloc(lh->ev, cap * sizeof(*a));
+		if (a == NULL) {
+			/* Lost: the request waits for its timeout, or the
+			 * new exchange is reset by its own timer. */
+			pg_log_err(0, "lua: out of memory for a deferred event");
+			return;
+		}
+		lh->ev = a;
+		lh->evcap = cap;
+	}
+	if (ev.vm != NULL)
+		pg_lua_vm_hold(ev.vm);
+	lh->ev[lh->nev++] = ev;
+}
+
+static void
+pg_lua_host_task(struct pg_lua_http *lh, struct pg_lua_vm *vm,
+		 const char *fn, enum pg_lua_ev_kind kind, int task)
+{
+	if (lh->calls > 0)
+		pg_lua_defer(lh, (struct pg_lua_ev){ .kind = kind,
+			     .task = task, .vm = vm });
+	else
+		pg_lua_host_call(vm, fn, task);
+}
+
+void
 pg_lua_wake(struct pg_lua_req *r)
 {
 	int task = r->waiting;
 	if (task == 0)
 		return;
 	r->waiting = 0;
-	pg_lua_host_call(r->vm, "wake", task);
+	pg_lua_host_task(r->owner, r->vm, "wake", PG_LUA_EV_WAKE, task);
 }
 
 /* The task is over (its on_exit): let go of the connection and the VM. */
@@ -78,6 +126,7 @@ static int
 pg_lua_http_done(lua_State *L)
 {
 	struct pg_lua_req *r = lua_touserdata(L, 1);
+	pg_lua_file_detach(r);
 	if (r->x != NULL) {
 		r->x->ctx = NULL;
 		if (!r->responded)
@@ -99,6 +148,12 @@ pg_lua_http_request(struct pg_http_xchg *x, struct pg_http_msg *req)
 	struct pg_lua_req *r;
 	lua_State *L;
 
+	if (lh->calls > 0) {
+		x->ctx = &pg_lua_queued_request;
+		pg_lua_defer(lh, (struct pg_lua_ev){ .kind = PG_LUA_EV_REQUEST,
+						     .x = x, .req = req });
+		return;
+	}
 	if (vm == NULL || (r = calloc(1, sizeof(*r))) == NULL) {
 		pg_http_xchg_abort(x);
 		return;
@@ -137,7 +192,7 @@ failed:
 static void
 pg_lua_http_event(struct pg_http_xchg *x)
 {
-	struct pg_lua_req *r = x->ctx;
+	struct pg_lua_req *r = pg_lua_req_of(x);
 	if (r != NULL)
 		pg_lua_wake(r);
 }
@@ -145,13 +200,22 @@ pg_lua_http_event(struct pg_http_xchg *x)
 static void
 pg_lua_http_close(struct pg_http_xchg *x)
 {
+	struct pg_lua_http *lh = x->server_ctx;
 	struct pg_lua_req *r = x->ctx;
+
+	if (r == (void *)&pg_lua_queued_request) {
+		for (unsigned i = 0; i < lh->nev; i++)
+			if (lh->ev[i].x == x)
+				lh->ev[i].x = NULL;
+		x->ctx = NULL;
+		return;
+	}
 	if (r == NULL)
 		return;
 	r->x = NULL;
 	r->req = NULL;
 	r->waiting = 0;
-	pg_lua_host_call(r->vm, "abort", r->task);
+	pg_lua_host_task(lh, r->vm, "abort", PG_LUA_EV_ABORT, r->task);
 }
 
 /* A response ended: a line in the access log, with the request id. */
@@ -159,7 +223,7 @@ static void
 pg_lua_http_log(struct pg_http_xchg *x, const struct pg_http_xchg_log *l)
 {
 	struct pg_lua_http *lh = x->server_ctx;
-	struct pg_lua_req *r = x->ctx;
+	struct pg_lua_req *r = pg_lua_req_of(x);
 	struct pg_http_log_rec rec = {
 		.start_ns = l->start_ns, .end_ns = l->end_ns,
 		.bytes = l->bytes, .status = l->status,
@@ -252,7 +316,9 @@ pg_lua_ffi_body_read(struct pg_lua_req *r, char *buf, uint32_t len)
 {
 	if (r->x == NULL)
 		return -2;
+	pg_lua_call_enter(r);
 	uint32_t n = pg_http_xchg_body_read(r->x, buf, len);
+	pg_lua_call_leave(r);
 	if (n > 0)
 		return (int)n;
 	return r->x != NULL && !pg_http_xchg_body_done(r->x) ? 0 : -1;
@@ -279,8 +345,11 @@ pg_lua_ffi_respond(struct pg_lua_req *r, int status, int n,
 				    .fields = fields, .nheaders = (uint16_t)n,
 				    .max_fields = (uint16_t)n };
 	/* HEAD keeps the Content-Length GET would have had. */
-	if (pg_http_xchg_respond(r->x, &resp, clen, end ? PG_XCHG_END : 0,
-				 err) != PG_OK)
+	pg_lua_call_enter(r);
+	int rc = pg_http_xchg_respond(r->x, &resp, clen,
+				      end ? PG_XCHG_END : 0, err);
+	pg_lua_call_leave(r);
+	if (rc != PG_OK)
 		return -1;
 	r->responded = 1;
 	return 0;
@@ -296,10 +365,14 @@ pg_lua_ffi_write(struct pg_lua_req *r, const char *buf, uint32_t len,
 {
 	if (r->x == NULL)
 		return -2;
-	if (last >= 0 && (len > 0 || last)
-	    && pg_http_xchg_write(r->x, buf, len, last) != PG_OK)
-		return -1;
-	return r->x != NULL && pg_http_xchg_queued(r->x) > PG_LUA_WRITE_HIWAT;
+	if (last >= 0 && (len > 0 || last)) {
+		pg_lua_call_enter(r);
+		int rc = pg_http_xchg_write(r->x, buf, len, last);
+		pg_lua_call_leave(r);
+		if (rc != PG_OK)
+			return -1;
+	}
+	return r->x != NULL && pg_http_xchg_queued(r->x) >= pg_lua_write_hiwat(r);
 }
 
 void
@@ -317,7 +390,9 @@ pg_lua_ffi_abort(struct pg_lua_req *r)
 	r->x = NULL;                 /* no callback follows: forget it */
 	r->req = NULL;
 	x->ctx = NULL;
+	pg_lua_call_enter(r);
 	pg_http_xchg_abort(x);
+	pg_lua_call_leave(r);
 }
 
 /* --- the worker's side ----------------------------------------------------- */
@@ -334,6 +409,11 @@ pg_lua_http_start(struct pg_lua_http *lh, struct pg_netif *nif,
 	memset(lh, 0, sizeof(*lh));
 	lh->vm = vm;
 	lh->log = log;
+	lh->nif = nif;
+	lh->write_hiwat_h1 = cfg->tcp.snd_hiwat;
+	lh->files = pg_fcache_create(&cfg->files, &stats->files, err);
+	if (lh->files == NULL)
+		return PG_ERROR;
 	lh->srv = pg_http_server_create(nif, &cfg->http, &cfg->http2,
 					&pg_lua_http_handler, lh, &stats->http,
 					&stats->h2, &stats->tls, err);
@@ -397,13 +477,44 @@ pg_lua_http_retire(struct pg_lua_http *lh, struct pg_lua_vm *vm)
 	lh->retired[lh->nretired++] = vm;
 }
 
+/* The events queued while Lua was inside a call (pg_lua_defer). */
+static unsigned
+pg_lua_http_replay(struct pg_lua_http *lh)
+{
+	unsigned n = lh->nev;
+
+	for (unsigned i = 0; i < lh->nev; i++) {
+		struct pg_lua_ev ev = lh->ev[i];
+		switch (ev.kind) {
+		case PG_LUA_EV_REQUEST:
+			if (ev.x == NULL)
+				break;
+			ev.x->ctx = NULL;
+			pg_lua_http_request(ev.x, ev.req);
+			break;
+		case PG_LUA_EV_WAKE:
+			pg_lua_host_call(ev.vm, "wake", ev.task);
+			break;
+		case PG_LUA_EV_ABORT:
+			pg_lua_host_call(ev.vm, "abort", ev.task);
+			break;
+		}
+		if (ev.vm != NULL)
+			pg_lua_vm_put(ev.vm);
+	}
+	lh->nev = 0;
+	return n;
+}
+
 unsigned
 pg_lua_http_poll(struct pg_lua_http *lh)
 {
 	unsigned n = 0;
 	if (lh->srv == NULL)
 		return 0;
+	n += pg_lua_http_replay(lh);
 	n += pg_http_server_poll(lh->srv);
+	n += pg_fcache_poll(lh->files);
 	struct pg_lua_vm *vm = *lh->vm;
 	if (vm != NULL && (lh->active > 0 || vm->timers))
 		pg_lua_http_run(vm);
@@ -439,6 +550,12 @@ pg_lua_http_stop(struct pg_lua_http *lh)
 	if (lh->srv != NULL)
 		pg_http_server_destroy(lh->srv);
 	lh->srv = NULL;
+	for (unsigned i = 0; i < lh->nev; i++)
+		if (lh->ev[i].vm != NULL)
+			pg_lua_vm_put(lh->ev[i].vm);
+	free(lh->ev);
+	lh->ev = NULL;
+	lh->nev = lh->evcap = 0;
 	while (lh->nretired > 0)
 		pg_lua_vm_put(lh->retired[--lh->nretired]);
 }

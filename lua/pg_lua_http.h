@@ -16,6 +16,8 @@ struct pg_stats;
 struct pg_http_log;
 struct pg_http_stats;
 struct pg_lua_vm;
+struct pg_fcache;
+struct pg_lua_ev;
 
 #define PG_LUA_RETIRED_MAX 8
 
@@ -28,6 +30,19 @@ struct pg_lua_http {
 	struct pg_lua_vm *retired[PG_LUA_RETIRED_MAX];
 	unsigned nretired;
 	struct pg_http_log *log;     /* the access log, NULL: off */
+	struct pg_netif *nif;        /* mbufs of file bodies come from its pool */
+	/* res:sendfile's files (files = { ... }); it lives as long as the
+	 * worker process, past pg_lua_http_stop: a closing VM may still
+	 * release files into it. */
+	struct pg_fcache *files;
+	/* Bytes a response queues before it waits for on_writable over
+	 * HTTP/1.1: TCP arms on_writable only once snd_hiwat was reached. */
+	uint32_t write_hiwat_h1;
+	/* FFI calls into the protocol under way, and the callbacks they
+	 * caused, replayed by pg_lua_http_poll (see pg_lua_defer). */
+	unsigned calls;
+	struct pg_lua_ev *ev;
+	unsigned nev, evcap;
 };
 
 /*

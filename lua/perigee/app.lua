@@ -106,6 +106,37 @@ function Routes:use(prefix, fn)
   return self
 end
 
+-- static(prefix, dir[, opts]): GET and HEAD of the files beneath the
+-- directory dir at prefix ("/assets" serves dir/app.css as
+-- /assets/app.css) through res:sendfile, after the middleware that
+-- guards prefix (app:use): authentication runs before any file is
+-- touched. A relative dir is taken from the directory of the file that
+-- calls static (the app's file, usually). opts are res:sendfile's (index,
+-- listing, dotfiles, symlinks, precompressed, types, cache_control); root
+-- is dir.
+function Routes:static(prefix, dir, opts)
+  if type(prefix) ~= "string" or prefix:byte(1) ~= 47 then
+    error("app:static(): the prefix must start with '/', got " .. tostring(prefix), 2)
+  end
+  if type(dir) ~= "string" or dir == "" then
+    error("app:static(): dir must be a directory path, got " .. tostring(dir), 2)
+  end
+  if dir:byte(1) ~= 47 then
+    local src = debug.getinfo(2, "S").source
+    dir = (src:match("^@(.*/)") or "") .. dir
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("app:static(): opts must be a table, got " .. type(opts), 2)
+  end
+  local fopts = {}
+  for k, v in pairs(opts or {}) do fopts[k] = v end
+  fopts.root = dir
+  local function serve(req, res)
+    return res:sendfile(req.params["*"] or "", fopts)
+  end
+  return self:route("GET", prefix:gsub("/$", "") .. "/*", serve)
+end
+
 local Group = setmetatable({}, { __index = Routes })
 Group.__index = Group
 

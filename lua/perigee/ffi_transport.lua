@@ -26,6 +26,30 @@ int pg_lua_ffi_write(struct pg_lua_req *r, const char *buf, uint32_t len,
                      int last);
 void pg_lua_ffi_wait(struct pg_lua_req *r, int task);
 void pg_lua_ffi_abort(struct pg_lua_req *r);
+
+struct pg_lua_file;
+struct pg_lua_file_info {
+  int status;
+  int is_dir;
+  uint64_t len, size;
+  const char *name;
+  const char *type;
+  const char *encoding;
+  char etag[48];
+  char last_modified[30];
+  char content_range[64];
+  const char *listing;
+  uint32_t listing_len;
+  int listing_truncated;
+};
+struct pg_lua_file *pg_lua_ffi_file_open(struct pg_lua_req *r,
+                                         const char *root, const char *path,
+                                         uint32_t len, unsigned flags,
+                                         const char *index, int *status);
+int pg_lua_ffi_file_ready(const struct pg_lua_file *f);
+void pg_lua_ffi_file_info(struct pg_lua_file *f, struct pg_lua_file_info *out);
+int pg_lua_ffi_file_pump(struct pg_lua_file *f);
+void pg_lua_ffi_file_close(struct pg_lua_file *f);
 ]]
 
 local C = ffi.C
@@ -139,6 +163,71 @@ end
 function T:abort()
   C.pg_lua_ffi_abort(self.r)
 end
+
+-- Files (res:sendfile): opened and read by the worker's file cache, the
+-- body sent as mbufs over the cached pages (lua/pg_lua_file.c).
+local FILE_FLAGS = { dotfiles = 0x1, symlinks = 0x2, listing = 0x4,
+                     precompressed = 0x100 }
+local statusp = ffi.new("int[1]")
+local info = ffi.new("struct pg_lua_file_info")
+
+local function file_close(f)
+  ffi.gc(f, nil)
+  C.pg_lua_ffi_file_close(f)
+end
+
+-- file_open(root, path, opts) -> f, info | nil, { status = 4xx/5xx }.
+-- opts: dotfiles, symlinks, listing, precompressed (flags), index (a file
+-- name). A directory without index, with opts.listing: nil, { is_dir,
+-- listing (records "<d|f|l><size> <mtime> <name>\0"), listing_truncated }.
+function T:file_open(root, path, opts)
+  local flags = 0
+  for k, bit in pairs(FILE_FLAGS) do
+    if opts[k] then flags = flags + bit end
+  end
+  local f = C.pg_lua_ffi_file_open(self.r, root, path, #path, flags,
+                                   opts.index or "", statusp)
+  if f == nil then return nil, { status = statusp[0] } end
+  f = ffi.gc(f, C.pg_lua_ffi_file_close)
+  while C.pg_lua_ffi_file_ready(f) == 0 do wait(self) end
+  C.pg_lua_ffi_file_info(f, info)
+  local t = {
+    status = info.status, is_dir = info.is_dir ~= 0,
+    len = tonumber(info.len), size = tonumber(info.size),
+  }
+  if info.status >= 400 and info.status ~= 412 and info.status ~= 416 then
+    if info.listing ~= nil then
+      t.listing = ffi.string(info.listing, info.listing_len)
+      t.listing_truncated = info.listing_truncated ~= 0
+    end
+    file_close(f)
+    return nil, t
+  end
+  t.name = ffi.string(info.name)
+  t.type = ffi.string(info.type)
+  t.encoding = info.encoding ~= nil and ffi.string(info.encoding) or nil
+  t.etag = ffi.string(info.etag)
+  t.last_modified = ffi.string(info.last_modified)
+  t.content_range = ffi.string(info.content_range)
+  return f, t
+end
+
+-- file_send(f): the body span file_open chose, then the end of the body.
+function T:file_send(f)
+  while true do
+    local rc = C.pg_lua_ffi_file_pump(f)
+    if rc == 0 then break end
+    -- The file changed or cannot be read: C reset the exchange, the
+    -- client sees the response cut short, as when it went away.
+    if rc < 0 then file_close(f); return nil, "closed" end
+    wait(self)
+  end
+  self.sent_end = true
+  file_close(f)
+  return true
+end
+
+T.file_close = file_close
 
 -- serve(app, lud): called by the C worker for each request; lud is its
 -- struct pg_lua_req. Returns the task id.

@@ -8,6 +8,7 @@
 local cjson = require("cjson")
 local headers = require("perigee.headers")
 local errors = require("perigee.errors")
+local listing = require("perigee.listing")
 
 local M = {}
 local Res = {}
@@ -167,6 +168,112 @@ function Res:write(chunk)
   end
   if not self.sent then send_headers(self) end
   write(self, filter(self, chunk, false))
+  return self
+end
+
+-- ------------------------------------------------------------ files
+
+-- The file name's extension, lower case ("" when none).
+local function extension(name)
+  return (name:match("%.([^./]+)$") or ""):lower()
+end
+
+local function check_file_opts(opts)
+  if type(opts) ~= "table" then
+    error("res:sendfile(): opts must be a table, got " .. type(opts), 3)
+  end
+  for _, k in ipairs({ "root", "index", "cache_control" }) do
+    local v = opts[k]
+    if v ~= nil and v ~= false and type(v) ~= "string" then
+      error(("res:sendfile(): opts.%s must be a string, got %s"):format(k, type(v)), 3)
+    end
+  end
+  if opts.types ~= nil and type(opts.types) ~= "table" then
+    error("res:sendfile(): opts.types must be a table { ext = type }", 3)
+  end
+end
+
+-- Headers of a file answer (info from the transport's file_open).
+local function file_headers(self, info, opts)
+  local h = self.headers
+  h:set("ETag", info.etag)
+  h:set("Last-Modified", info.last_modified)
+  if opts.cache_control then h:set("Cache-Control", opts.cache_control) end
+  if opts.precompressed then h:add("Vary", "Accept-Encoding") end
+  if info.status == 304 then return end
+  h:set("Accept-Ranges", "bytes")
+  if info.content_range ~= "" then h:set("Content-Range", info.content_range) end
+  if info.status ~= 200 and info.status ~= 206 then return end
+  if not h:get("content-type") then
+    local types = opts.types
+    h:set("Content-Type", types and types[extension(info.name)] or info.type)
+  end
+  if info.encoding then h:set("Content-Encoding", info.encoding) end
+end
+
+-- sendfile(path[, opts]): the file as the response, its bytes sent from
+-- the worker's file cache without copying (the handler never reads it).
+-- With opts.root, path is a decoded path beneath that directory (no "..",
+-- no dot files, no symlink out of it); without, path is absolute and
+-- trusted. Answers conditional requests (304, 412), a single Range (206,
+-- 416) and HEAD; a directory is redirected to its "/" form and served by
+-- its index, or with opts.listing an HTML page of what it holds. Raises
+-- 403/404 as HTTP errors. opts: root, index ("index.html"; false: none),
+-- listing, dotfiles, symlinks, precompressed (serve path.br / path.gz when
+-- Accept-Encoding allows), types ({ ext = type }), cache_control. Body
+-- filters do not see file bodies.
+function Res:sendfile(path, opts)
+  check_open(self, "sendfile")
+  if self.sent then error("res:sendfile(): the headers were already sent", 2) end
+  if type(path) ~= "string" then
+    error("res:sendfile(): expected a path string, got " .. type(path), 2)
+  end
+  opts = opts or {}
+  check_file_opts(opts)
+  local tr = self.transport
+  if not tr.file_open then
+    error("res:sendfile(): this transport cannot send files", 2)
+  end
+  local o = { dotfiles = opts.dotfiles, symlinks = opts.symlinks,
+              precompressed = opts.precompressed, listing = opts.listing,
+              index = opts.index == nil and "index.html" or opts.index or "" }
+  local root = opts.root
+  if not root then
+    if path:byte(1) ~= 47 then
+      error("res:sendfile(): the path must be absolute, or give opts.root", 2)
+    end
+    root, o.dotfiles, o.symlinks = "/", true, true
+  end
+  local f, info = tr:file_open(root, path, o)
+  local req = self.req
+  if info.is_dir and req and req.path:sub(-1) ~= "/" then
+    if f then tr.file_close(f) end
+    local q = req.query_string
+    return self:redirect(req.path .. "/" .. ((q and q ~= "") and "?" .. q or ""), 301)
+  end
+  if not f then
+    if info.status == 499 then error(errors.CLOSED, 0) end
+    if info.listing then
+      local page = listing.render(req and req.path or "/",
+                                  listing.parse(info.listing),
+                                  info.listing_truncated)
+      if opts.cache_control then self:set("Cache-Control", opts.cache_control) end
+      return self:set("Content-Type", "text/html; charset=utf-8"):send(page)
+    end
+    errors.raise(info.is_dir and 403 or info.status, nil, 2)
+  end
+  self:status(info.status)
+  file_headers(self, info, opts)
+  self.headers:set("Content-Length", info.len)
+  send_headers(self)
+  self.finished = true
+  if self.nobody or info.len == 0 then
+    tr.file_close(f)
+    io_check(tr:finish())
+    return self
+  end
+  self.bytes = self.bytes + info.len
+  io_check(tr:file_send(f))
   return self
 end
 

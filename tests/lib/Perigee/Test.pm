@@ -191,7 +191,7 @@ sub _merge($base, $over) {
 sub total($st, $field) {
 	my $sum = 0;
 	for my $w (@{ $st->{workers} }) {
-		my $v = $field =~ /\A(drops|tcp|http|h2|tls)\.(.+)\z/ ? $w->{$1}{$2}
+		my $v = $field =~ /\A(drops|tcp|http|h2|tls|files)\.(.+)\z/ ? $w->{$1}{$2}
 			: $w->{$field};
 		croak "status has no worker field '$field'" unless defined $v;
 		$sum += $v;

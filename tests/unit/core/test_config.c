@@ -97,6 +97,29 @@ test_defaults(void **state)
 	assert_memory_equal(&cfg.http, &hdef, sizeof(hdef));
 	assert_string_equal(cfg.access_log, "");
 	assert_int_equal(cfg.access_buffer, 65536);
+	/* The file cache of res:sendfile. */
+	assert_int_equal(cfg.files.cache_mb, 64);
+	assert_int_equal(cfg.files.chunk_kb, 256);
+	assert_int_equal(cfg.files.readahead, 2);
+	assert_int_equal(cfg.files.open_cache, 1024);
+	assert_int_equal(cfg.files.open_valid_ms, 1000);
+}
+
+static void
+test_files(void **state)
+{
+	static struct pg_config cfg;
+	char err[512];
+	(void)state;
+	assert_int_equal(load("return { interface = { address = '198.18.0.2' },"
+			      " files = { cache_mb = 8, chunk_kb = 64,"
+			      " readahead = 0, open_cache = 0 } }",
+			      &cfg, err, sizeof(err)), PG_OK);
+	assert_int_equal(cfg.files.cache_mb, 8);
+	assert_int_equal(cfg.files.chunk_kb, 64);
+	assert_int_equal(cfg.files.readahead, 0);
+	assert_int_equal(cfg.files.open_cache, 0);
+	assert_int_equal(cfg.files.open_valid_ms, 1000);
 }
 
 static void
@@ -297,6 +320,14 @@ static const struct bad bads[] = {
 	  "key 'log.access': must be a string of 1 to" },
 	{ "return { " A "log = { access_buffer = 100 } }",
 	  "key 'log.access_buffer': must be a whole number from 4096 to" },
+	{ "return { " A "files = { cache_mb = 0 } }",
+	  "key 'files.cache_mb': must be a whole number from 1 to 65536" },
+	{ "return { " A "files = { chunk_kb = 8 } }",
+	  "key 'files.chunk_kb': must be a whole number from 16 to 4096" },
+	{ "return { " A "files = { cache_mb = 1, chunk_kb = 1024 } }",
+	  "key 'files.cache_mb': must hold two chunks of chunk_kb = 1024" },
+	{ "return { " A "files = { mmap = true } }",
+	  "key 'files.mmap': unknown key" },
 	{ "return { " A "test_service = 7 }", "key 'test_service': must be a table" },
 	{ "return { " A "test_service = { echo = 0 } }",
 	  "key 'test_service.echo': must be a whole number from 1 to 65535" },
@@ -370,6 +401,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_tcp_and_test_service),
 		cmocka_unit_test(test_http_and_access_log),
 		cmocka_unit_test(test_shared_dictionaries),
