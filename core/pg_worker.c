@@ -253,8 +253,9 @@ pg_worker_drain(struct pg_worker *w)
 	if (w->http.srv == NULL)
 		return;
 	pg_lua_http_shutdown(&w->http);
-	while ((left = pg_lua_http_conns(&w->http)
-		       + pg_tcp_stack_unacked(w->tcp)) > 0
+	/* (the TCP table is walked only once HTTP has let go of all) */
+	while (((left = pg_lua_http_conns(&w->http)) > 0
+		|| (left = pg_tcp_stack_unacked(w->tcp)) > 0)
 	       && pg_now_ns() < end)
 		pg_worker_pass(w, &empty, &sleep_us);
 	if (left > 0)

@@ -741,11 +741,13 @@ pg_h1_send_continue(struct pg_h1_conn *h)
 static int
 pg_h1_wants_h2c(const struct pg_h1_conn *h, const struct pg_http_msg *m)
 {
-	const struct pg_http_str *up = pg_http_msg_header(m, "upgrade");
+	const struct pg_http_str *up;
 
-	return h->srv->h2.upgrade != NULL && !h->x.st->tls
-	       && (m->flags & PG_HTTP_F_UPGRADE) && up != NULL
-	       && pg_http_list_has(up, "h2c");
+	if (!(m->flags & PG_HTTP_F_UPGRADE) || h->srv->h2.upgrade == NULL
+	    || h->x.st->tls)
+		return 0;            /* (the common case: no header scan) */
+	up = pg_http_msg_header(m, "upgrade");
+	return up != NULL && pg_http_list_has(up, "h2c");
 }
 
 /*

@@ -654,39 +654,42 @@ pg_h2_scan_frame(struct pg_h2_conn *c, uint32_t len)
  * PG_H2_TINY_WINDOW) are limited on any stream, also on those nghttp2
  * forgot and drops without a callback. 1 when a flood ended c.
  */
+static uint32_t
+pg_h2_scan_length(const struct pg_h2_conn *c)
+{
+	return (uint32_t)c->scan_hd[0] << 16 | (uint32_t)c->scan_hd[1] << 8
+	       | c->scan_hd[2];
+}
+
+/* Bytes of a frame the scan reads: its header, and a WINDOW_UPDATE's
+ * increment once the header says so. */
+static uint32_t
+pg_h2_scan_need(const struct pg_h2_conn *c)
+{
+	return c->scan_len >= 9 && c->scan_hd[3] == NGHTTP2_WINDOW_UPDATE
+	       && pg_h2_scan_length(c) == 4 ? 13 : 9;
+}
+
 static int
 pg_h2_scan(struct pg_h2_conn *c, const uint8_t *p, uint32_t n)
 {
 	while (n > 0) {
-		uint32_t want = 9, len, k;
+		uint32_t k = c->scan_skip > 0 ? RTE_MIN(n, c->scan_skip)
+			     : RTE_MIN(n, pg_h2_scan_need(c) - c->scan_len);
 
 		if (c->scan_skip > 0) {
-			k = RTE_MIN(n, c->scan_skip);
 			c->scan_skip -= k;
-			p += k;
-			n -= k;
-			continue;
+		} else {
+			memcpy(c->scan_hd + c->scan_len, p, k);
+			c->scan_len = (uint8_t)(c->scan_len + k);
 		}
-		len = (uint32_t)c->scan_hd[0] << 16
-		      | (uint32_t)c->scan_hd[1] << 8 | c->scan_hd[2];
-		if (c->scan_len >= 9 && c->scan_hd[3] == NGHTTP2_WINDOW_UPDATE
-		    && len == 4)
-			want = 13;
-		k = RTE_MIN(n, want - c->scan_len);
-		memcpy(c->scan_hd + c->scan_len, p, k);
-		c->scan_len = (uint8_t)(c->scan_len + k);
 		p += k;
 		n -= k;
-		if (c->scan_len < want)
-			break;
-		len = (uint32_t)c->scan_hd[0] << 16
-		      | (uint32_t)c->scan_hd[1] << 8 | c->scan_hd[2];
-		if (want == 9 && c->scan_hd[3] == NGHTTP2_WINDOW_UPDATE
-		    && len == 4)
-			continue;    /* the increment next */
-		if (pg_h2_scan_frame(c, len))
+		if (c->scan_skip > 0 || c->scan_len < pg_h2_scan_need(c))
+			continue;
+		if (pg_h2_scan_frame(c, pg_h2_scan_length(c)))
 			return 1;
-		c->scan_skip = len - (want - 9);
+		c->scan_skip = pg_h2_scan_length(c) - (c->scan_len - 9u);
 		c->scan_len = 0;
 	}
 	return 0;
