@@ -9,18 +9,14 @@ use Test::More;
 use Digest::SHA qw(sha256_hex);
 use Perigee::Test;
 
-for my $cmd (qw(curl nghttp h2load openssl)) {
-	plan skip_all => "'$cmd' is not installed (scripts/install-deps)"
-		unless grep { -x "$_/$cmd" } split /:/, $ENV{PATH};
-}
+need_commands(qw(curl nghttp h2load openssl));
 
 my $lab = Perigee::Test->new(workers => [0, 1]);
 my $dir = $lab->dir;
 my $app = "$dir/app.lua";
 for my $n (['a', 'localhost', 'perigee.test'], ['b', 'other.test']) {
 	my ($sub, @names) = @$n;
-	my $r = run_cmd('scripts/make-cert', "$dir/$sub", @names);
-	BAIL_OUT("make-cert: $r->{err}") if $r->{rc} != 0;
+	$lab->make_cert($sub, @names);
 }
 open(my $f, '>', $app) or die "$app: $!";
 print $f <<'EOF';

@@ -11,17 +11,13 @@ use Time::HiRes qw(sleep);
 use Digest::SHA;
 use Perigee::Test;
 
-for my $cmd (qw(curl nghttp)) {
-	plan skip_all => "'$cmd' is not installed (scripts/install-deps)"
-		unless grep { -x "$_/$cmd" } split /:/, $ENV{PATH};
-}
+need_commands(qw(curl nghttp));
 
 my $MiB = 2**20;
 my $lab = Perigee::Test->new(workers => [0, 1]);
 my $dir = $lab->dir;
 my $app = "$dir/app.lua";
-my $r = run_cmd('scripts/make-cert', "$dir/c", 'localhost');
-BAIL_OUT("make-cert: $r->{err}") if $r->{rc} != 0;
+$lab->make_cert('c');
 Perigee::Test::_spew($app, <<'EOF');
 local app = require("perigee").app({ body_limit = 2^30 })
 app:post("/echo", function(req, res)
@@ -105,7 +101,7 @@ for my $t (['h2c', '--http2-prior-knowledge', "$h/echo"],
 }
 
 # Down through a 16 KiB stream window and a 32 KiB connection window.
-$r = transfer('16 KiB window download', 'sh', '-c', "nghttp -w 14 -W 15 "
+my $r = transfer('16 KiB window download', 'sh', '-c', "nghttp -w 14 -W 15 "
 	      . "'$h/big?n=1024' > $dir/big");
 my $big = Digest::SHA->new(256);
 $big->add('0123456789abcdef' x 4096) for 1 .. 1024;

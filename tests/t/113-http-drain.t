@@ -10,16 +10,12 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use Perigee::Test;
 
-for my $cmd (qw(curl nghttp)) {
-	plan skip_all => "'$cmd' is not installed (scripts/install-deps)"
-		unless grep { -x "$_/$cmd" } split /:/, $ENV{PATH};
-}
+need_commands(qw(curl nghttp));
 
 my $lab = Perigee::Test->new(workers => [0, 1]);
 my $dir = $lab->dir;
 my $app = "$dir/app.lua";
-my $r = run_cmd('scripts/make-cert', "$dir/c", 'localhost');
-BAIL_OUT("make-cert: $r->{err}") if $r->{rc} != 0;
+$lab->make_cert('c');
 Perigee::Test::_spew($app, <<'EOF');
 local perigee = require("perigee")
 local app = perigee.app()
@@ -79,7 +75,7 @@ $mark = $lab->log_mark;
 $t0 = time;
 ok($lab->stop, 'perigee stop with a request longer than drain_ms');
 $took = time - $t0;
-$r = $lab->finish($long, undef, 15);
+my $r = $lab->finish($long, undef, 15);
 isnt($r->{rc}, 0, 'that request is cut');
 cmp_ok($took, '<', 3, 'the stop did not wait for it');
 like(substr($lab->log, $mark), qr/still busy after drain_ms \(500 ms\): reset/,

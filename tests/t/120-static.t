@@ -9,17 +9,13 @@ use Test::More;
 use Digest::SHA qw(sha256_hex);
 use Perigee::Test;
 
-for my $cmd (qw(curl gzip)) {
-	plan skip_all => "'$cmd' is not installed (scripts/install-deps)"
-		unless grep { -x "$_/$cmd" } split /:/, $ENV{PATH};
-}
+need_commands(qw(curl gzip));
 
 my $lab = Perigee::Test->new(workers => [0, 1]);
 my $dir = $lab->dir;
 my $www = "$dir/www";
 my $app = "$dir/app.lua";
-my $r = run_cmd('scripts/make-cert', "$dir/cert", 'localhost');
-BAIL_OUT("make-cert: $r->{err}") if $r->{rc} != 0;
+$lab->make_cert('cert');
 
 sub spew($name, $data) {
 	open(my $f, '>:raw', $name) or die "$name: $!";

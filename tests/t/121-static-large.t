@@ -8,18 +8,14 @@ use lib 'tests/lib';
 use Test::More;
 use Perigee::Test;
 
-for my $cmd (qw(curl h2load sha256sum)) {
-	plan skip_all => "'$cmd' is not installed (scripts/install-deps)"
-		unless grep { -x "$_/$cmd" } split /:/, $ENV{PATH};
-}
+need_commands(qw(curl h2load sha256sum));
 
 my $lab = Perigee::Test->new(workers => [0, 1]);
 my $dir = $lab->dir;
 my $www = "$dir/www";
-my $r = run_cmd('scripts/make-cert', "$dir/cert", 'localhost');
-BAIL_OUT("make-cert: $r->{err}") if $r->{rc} != 0;
+$lab->make_cert('cert');
 mkdir $www or die;
-$r = run_cmd({ timeout => 120 }, 'sh', '-c',
+my $r = run_cmd({ timeout => 120 }, 'sh', '-c',
 	     "head -c 1073741824 /dev/urandom > $www/1g.bin "
 	     . "&& head -c 1048576 /dev/urandom > $www/1m.bin");
 BAIL_OUT("cannot make the files: $r->{err}") if $r->{rc} != 0;

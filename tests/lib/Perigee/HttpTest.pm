@@ -700,9 +700,7 @@ sub _blocks($run, @files) {
 
 # The listeners: PORT, and TLS_PORT with a certificate made for the run.
 sub _listen($lab) {
-	my $dir = $lab->dir . '/cert';
-	my $r = run_cmd('scripts/make-cert', $dir, 'localhost');
-	BAIL_OUT("scripts/make-cert: $r->{err}") if $r->{rc} != 0;
+	my $dir = $lab->make_cert('cert');
 	return [PORT, { port => TLS_PORT, tls => { cert => "$dir/cert.pem",
 						    key => "$dir/key.pem" } }];
 }

@@ -37,7 +37,7 @@ use Time::HiRes qw(time sleep);
 our @EXPORT = qw(total totals delta wait_for run_cmd tool lua_value
 		 pid_alive hugepage_files hugepages_free dpdk_runtime_dir
 		 nr_hugepages tempdir ncpu toeplitz steer_owner worker_deltas
-		 pattern_sha256 CLIENT_IP SERVER_IP);
+		 pattern_sha256 need_commands CLIENT_IP SERVER_IP);
 
 use constant {
 	CLIENT_IP => '198.18.0.1',
@@ -319,6 +319,15 @@ sub _skip_all($reason) {
 	exit 0;
 }
 
+# Skip the whole file unless every command is on the PATH (or in sbin).
+sub need_commands(@cmds) {
+	for my $cmd (@cmds) {
+		_skip_all("'$cmd' is not installed (scripts/install-deps)")
+			unless grep { -x "$_/$cmd" } split /:/,
+				"$ENV{PATH}:/usr/sbin:/sbin";
+	}
+}
+
 # Online CPUs, as sysconf(_SC_NPROCESSORS_ONLN) counts them.
 sub ncpu() {
 	my $n = 0;
@@ -340,11 +349,7 @@ sub ncpu() {
 sub new($class, %opt) {
 	_skip_all('e2e tests need root (network namespaces, hugepages, '
 		  . 'AF_PACKET)') if $> != 0;
-	for my $cmd (qw(ip ping)) {
-		_skip_all("'$cmd' is not installed")
-			unless grep { -x "$_/$cmd" } split /:/,
-				"$ENV{PATH}:/usr/sbin:/sbin";
-	}
+	need_commands(qw(ip ping));
 	croak "$BIN is missing: run 'make' (or set PERIGEE_BIN)" unless -x $BIN;
 	my $workers = $opt{workers} // [0, 1];
 	my $ncpu = ncpu();
@@ -397,6 +402,16 @@ sub new($class, %opt) {
 	$self->_reserve_hugepages($pages) if $pages > 0;
 	$self->_make_namespace(!$opt{ipv6});
 	return $self;
+}
+
+# A self-signed certificate for names (scripts/make-cert) in the lab's
+# directory SUB: the directory, holding cert.pem and key.pem. A file
+# cannot go on without it: a failure bails out.
+sub make_cert($self, $sub, @names) {
+	my $dir = "$self->{dir}/$sub";
+	my $r = run_cmd('scripts/make-cert', $dir, @names ? @names : 'localhost');
+	Test::More::BAIL_OUT("scripts/make-cert: $r->{err}") if $r->{rc} != 0;
+	return $dir;
 }
 
 sub name($self)    { $self->{name} }
